@@ -1,0 +1,102 @@
+// The command table: every group's specs, indexed for lookup on bytes.
+//
+// Lookup folds ASCII case while hashing the name's bytes and compares bytes, so no command name is
+// decoded to a JS string on the hot path. Ids are assigned in a fixed order (group order, then spec
+// order, subcommands after their parent), identical in every worker, so per-command stats can live
+// in shared memory indexed by id.
+
+import { assert } from "../assert.ts";
+import { type CommandSpec, flagsToBits } from "./spec.ts";
+import { groups } from "./groups.ts";
+
+const enc = new TextEncoder();
+
+interface Entry {
+  spec: CommandSpec;
+  name: Uint8Array;
+}
+
+export class CommandTable {
+  readonly all: CommandSpec[] = [];
+  readonly top: CommandSpec[] = [];
+  private buckets = new Map<number, Entry[]>();
+  private subs = new Map<CommandSpec, Map<number, Entry[]>>();
+  private byName = new Map<string, CommandSpec>();
+
+  constructor(specs: CommandSpec[]) {
+    for (const spec of specs) this.add(spec, null);
+  }
+
+  private add(spec: CommandSpec, parent: CommandSpec | null): void {
+    const full = parent ? `${parent.name}|${spec.name}` : spec.name;
+    assert(!this.byName.has(full), `registry: duplicate command ${full}`);
+    spec.id = this.all.length;
+    spec.bits = flagsToBits(spec.flags);
+    this.all.push(spec);
+    this.byName.set(full, spec);
+    const entry = { spec, name: enc.encode(spec.name) };
+    if (parent) {
+      spec.parent = parent;
+      let m = this.subs.get(parent);
+      if (!m) this.subs.set(parent, (m = new Map()));
+      pushBucket(m, foldHash(entry.name, 0, entry.name.length), entry);
+    } else {
+      this.top.push(spec);
+      pushBucket(this.buckets, foldHash(entry.name, 0, entry.name.length), entry);
+    }
+    for (const sub of spec.subcommands ?? []) this.add(sub, spec);
+  }
+
+  lookup(name: Uint8Array): CommandSpec | undefined {
+    return find(this.buckets.get(foldHash(name, 0, name.length)), name);
+  }
+  lookupSub(parent: CommandSpec, name: Uint8Array): CommandSpec | undefined {
+    const m = this.subs.get(parent);
+    if (!m) return undefined;
+    return find(m.get(foldHash(name, 0, name.length)), name);
+  }
+  /** By full name ("get", "config|get"), lowercase. */
+  byFullName(name: string): CommandSpec | undefined {
+    return this.byName.get(name);
+  }
+}
+
+export function fullName(spec: CommandSpec): string {
+  return spec.parent ? `${spec.parent.name}|${spec.name}` : spec.name;
+}
+
+function pushBucket(m: Map<number, Entry[]>, h: number, e: Entry): void {
+  const b = m.get(h);
+  if (b) b.push(e);
+  else m.set(h, [e]);
+}
+
+function find(bucket: Entry[] | undefined, name: Uint8Array): CommandSpec | undefined {
+  if (!bucket) return undefined;
+  for (const e of bucket) {
+    if (e.name.length !== name.length) continue;
+    let i = 0;
+    const n = e.name;
+    while (i < n.length && (name[i] | (name[i] >= 65 && name[i] <= 90 ? 32 : 0)) === n[i]) i++;
+    if (i === n.length) return e.spec;
+  }
+  return undefined;
+}
+
+/** FNV-1a over ASCII-lowercased bytes. */
+export function foldHash(b: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) {
+    let c = b[i];
+    if (c >= 65 && c <= 90) c |= 32;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+let table: CommandTable | null = null;
+/** The process-wide command table (built on first use, the same in every worker). */
+export function commandTable(): CommandTable {
+  if (!table) table = new CommandTable(groups.flat());
+  return table;
+}

@@ -1,0 +1,111 @@
+// Command specs: one entry per command, as data (style.md rule 1). The facts (arity, flags, key
+// positions, ACL categories) are Redis 7's; a test diffs them against COMMAND INFO of redis-server.
+//
+// arity: N means exactly N args including the name, -N means at least N.
+// keys: firstKey/lastKey/step as in COMMAND INFO (lastKey -1 = last arg, -2 = one before...). A
+// command whose keys are not a simple range (numkeys, options) supplies `keyIndexes`.
+// `shards`: "keys" (lock the shards its keys live on), "all" (lock every shard: KEYS, FLUSHALL...),
+// "none" (touches no keyspace state under lock).
+
+import type { Exec } from "../server/exec.ts";
+
+export type Handler = (x: Exec, argv: Uint8Array[]) => void | Promise<void>;
+
+export interface CommandSpec {
+  name: string;
+  arity: number;
+  flags: string[];
+  firstKey: number;
+  lastKey: number;
+  step: number;
+  acl: string[];
+  handler: Handler;
+  shards?: "keys" | "all" | "none";
+  keyIndexes?: (argv: Uint8Array[]) => number[];
+  subcommands?: CommandSpec[];
+  /** Filled by the registry. */
+  id?: number;
+  /** Bit flags derived from `flags` for the hot path. */
+  bits?: number;
+  /** Parent command for subcommands ("config" for "config|get"). */
+  parent?: CommandSpec;
+}
+
+export const Bits = {
+  write: 1,
+  readonly: 2,
+  denyoom: 4,
+  admin: 8,
+  pubsub: 16,
+  noscript: 32,
+  loading: 64,
+  stale: 128,
+  fast: 256,
+  noauth: 512,
+  allowBusy: 1024,
+  noMulti: 2048,
+  skipMonitor: 4096,
+  skipSlowlog: 8192,
+  blocking: 16384,
+  movableKeys: 32768,
+} as const;
+
+const flagBits: Record<string, number> = {
+  write: Bits.write,
+  readonly: Bits.readonly,
+  denyoom: Bits.denyoom,
+  admin: Bits.admin,
+  pubsub: Bits.pubsub,
+  noscript: Bits.noscript,
+  loading: Bits.loading,
+  stale: Bits.stale,
+  fast: Bits.fast,
+  no_auth: Bits.noauth,
+  allow_busy: Bits.allowBusy,
+  no_multi: Bits.noMulti,
+  skip_monitor: Bits.skipMonitor,
+  skip_slowlog: Bits.skipSlowlog,
+  blocking: Bits.blocking,
+  movablekeys: Bits.movableKeys,
+};
+
+export function flagsToBits(flags: string[]): number {
+  let b = 0;
+  for (const f of flags) b |= flagBits[f] ?? 0;
+  return b;
+}
+
+/** Builds a spec with less noise: cmd("get", 2, "readonly fast", 1, 1, 1, "@read @string fast", fn). */
+export function cmd(
+  name: string,
+  arity: number,
+  flags: string,
+  firstKey: number,
+  lastKey: number,
+  step: number,
+  acl: string,
+  handler: Handler,
+  extra?: Partial<CommandSpec>,
+): CommandSpec {
+  return {
+    name,
+    arity,
+    flags: flags ? flags.split(" ") : [],
+    firstKey,
+    lastKey,
+    step,
+    acl: acl ? acl.split(" ") : [],
+    handler,
+    ...extra,
+  };
+}
+
+/** Indexes of the key arguments of argv under `spec` (simple ranges or keyIndexes). */
+export function keyIndexesOf(spec: CommandSpec, argv: Uint8Array[]): number[] {
+  if (spec.keyIndexes) return spec.keyIndexes(argv);
+  if (spec.firstKey <= 0) return [];
+  const last = spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey;
+  const out: number[] = [];
+  for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) out.push(i);
+  return out;
+}

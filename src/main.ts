@@ -1,0 +1,111 @@
+// memkeep's main thread: the acceptor actor. It loads the configuration, creates the shared
+// keyspace and stats buffers, starts one shard worker per shard (each listens on the shared port
+// with reusePort), relays peer requests between workers, and shuts everything down on SIGTERM/SIGINT
+// or SHUTDOWN. It is never on the per-command path.
+
+import { Config, ConfigError } from "./config.ts";
+import { createKeyspaceBuffers } from "./keyspace/keyspace.ts";
+import { createStatsBuffer } from "./server/stats.ts";
+import { commandTable } from "./commands/registry.ts";
+import type { FromWorker, ToWorker, WorkerInit } from "./server/worker_server.ts";
+import { log, setLogLevel } from "./server/log.ts";
+
+export const memkeepVersion = "0.1.0";
+
+function randomHex(n: number): string {
+  const b = new Uint8Array(n / 2);
+  crypto.getRandomValues(b);
+  return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+async function main(): Promise<void> {
+  let cfg: Config;
+  try {
+    cfg = Config.load(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (memkeep ${memkeepVersion}) ***\n${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+  setLogLevel(cfg.loglevel);
+  const workers = cfg.shardWorkers;
+  const ks = createKeyspaceBuffers(workers, cfg.databases);
+  const stats = createStatsBuffer(workers, commandTable().all.length);
+  const slowlogIds = new SharedArrayBuffer(4);
+  const runId = randomHex(40);
+  log("notice", `memkeep ${memkeepVersion} starting, pid=${process.pid}, shard workers=${workers}`);
+
+  const threads: Worker[] = [];
+  // Peer requests in flight, by "origin:id": answers gathered in worker order.
+  const peerWaits = new Map<string, { results: unknown[]; left: number }>();
+  let stopped = 0;
+  let readyCount = 0;
+  let shuttingDown = false;
+
+  const shutdown = (why: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    log("notice", `${why}: shutting down`);
+    for (const t of threads) t.postMessage({ type: "shutdown" } satisfies ToWorker);
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+
+  for (let w = 0; w < workers; w++) {
+    const t = new Worker(new URL("../workers/shard_worker.ts", import.meta.url).href);
+    threads.push(t);
+    t.onmessage = (e: MessageEvent) => {
+      const m = e.data as FromWorker;
+      switch (m.type) {
+        case "ready":
+          if (++readyCount === workers) log("notice", `Ready to accept connections tcp on port ${m.port}`);
+          return;
+        case "listenError":
+          log("warning", `Could not create server TCP listening socket ${m.message}`);
+          process.exit(1);
+          return;
+        case "peer":
+          peerWaits.set(`${w}:${m.id}`, { results: new Array(workers), left: workers });
+          for (const o of threads) o.postMessage({ type: "peerReq", id: m.id, from: w, req: m.req } satisfies ToWorker);
+          return;
+        case "peerRes": {
+          const key = `${m.from}:${m.id}`;
+          const wait = peerWaits.get(key);
+          if (!wait) return;
+          wait.results[m.worker] = m.result;
+          if (--wait.left === 0) {
+            peerWaits.delete(key);
+            threads[m.from].postMessage({ type: "peerDone", id: m.id, results: wait.results } satisfies ToWorker);
+          }
+          return;
+        }
+        case "shutdownRequest":
+          shutdown("SHUTDOWN requested");
+          return;
+        case "stopped":
+          if (++stopped === workers) {
+            log("notice", "memkeep is now ready to exit, bye bye...");
+            process.exit(0);
+          }
+          return;
+        default: {
+          const never: never = m;
+          throw new Error(`main: unknown message ${JSON.stringify(never)}`);
+        }
+      }
+    };
+    t.onerror = (e) => {
+      log("warning", `worker ${w} crashed: ${e.message}`);
+      process.exit(1);
+    };
+  }
+  for (let w = 0; w < workers; w++) {
+    const init: WorkerInit = { worker: w, workers, config: cfg.toJSON(), keyspace: ks, stats, slowlogIds, runId };
+    threads[w].postMessage({ type: "init", init });
+  }
+  process.on("SIGTERM", () => shutdown("Received SIGTERM scheduling shutdown"));
+  process.on("SIGINT", () => shutdown("Received SIGINT scheduling shutdown"));
+}
+
+await main();

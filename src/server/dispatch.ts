@@ -1,0 +1,207 @@
+// Command dispatch: the per-command path from a parsed argv to a reply.
+//
+// Order of checks follows Redis's processCommand: lookup (unknown command / subcommand), arity,
+// authentication, then the OOM gate (eviction first) for commands flagged denyoom, then execution
+// under the locks of the shards the keys live on. Rejections count as rejected_calls, errors written
+// by the handler as failed_calls. A handler may return a Promise of a ReplyFn (cross-worker work,
+// client pause): the session then waits for it before running the next buffered command, so replies
+// always leave in request order. No lock is held across an await.
+
+import { Bits, type CommandSpec, keyIndexesOf } from "../commands/spec.ts";
+import { fullName } from "../commands/registry.ts";
+import type { Exec, ReplyFn } from "./exec.ts";
+import { ReplyMode, type Session } from "./session.ts";
+import { Stat } from "./stats.ts";
+import { performEvictions } from "../keyspace/evict.ts";
+
+const td = new TextDecoder("latin1");
+
+function latin1(b: Uint8Array, max = Infinity): string {
+  return td.decode(b.length > max ? b.subarray(0, max) : b);
+}
+
+export function unknownCommandError(argv: Uint8Array[]): string {
+  let args = "";
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${latin1(argv[i], 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${latin1(argv[0], 128)}', with args beginning with: ${args}`;
+}
+
+export function arityError(spec: CommandSpec): string {
+  return `ERR wrong number of arguments for '${fullName(spec)}' command`;
+}
+
+function arityOk(arity: number, argc: number): boolean {
+  return arity > 0 ? argc === arity : argc >= -arity;
+}
+
+/** Resolves the spec for argv, writing the error reply when there is none. */
+export function resolveCommand(x: Exec, argv: Uint8Array[]): CommandSpec | null {
+  let spec = x.table.lookup(argv[0]);
+  if (!spec) {
+    x.out.error(unknownCommandError(argv));
+    return null;
+  }
+  if (spec.subcommands && spec.subcommands.length > 0) {
+    if (argv.length === 1) {
+      x.out.error(arityError(spec));
+      x.stats.commandRejected(spec.id!);
+      return null;
+    }
+    const sub = x.table.lookupSub(spec, argv[1]);
+    if (!sub) {
+      x.out.error(
+        `ERR unknown subcommand '${latin1(argv[1], 128)}'. Try ${spec.name.toUpperCase()} HELP.`,
+      );
+      x.stats.commandRejected(spec.id!);
+      return null;
+    }
+    spec = sub;
+  }
+  if (!arityOk(spec.arity, argv.length)) {
+    x.out.error(arityError(spec));
+    x.stats.commandRejected(spec.id!);
+    return null;
+  }
+  return spec;
+}
+
+/**
+ * Runs one command for session s. Returns a Promise when the reply is asynchronous (the caller
+ * pauses the session until it settles), otherwise undefined.
+ */
+export function dispatch(x: Exec, s: Session, argv: Uint8Array[]): Promise<ReplyFn> | undefined {
+  x.s = s;
+  const out = x.out;
+  const mark = out.len;
+  const errorsBefore = out.errors;
+  const spec = resolveCommand(x, argv);
+  if (spec === null) {
+    finishReply(x, s, mark);
+    countError(x, errorsBefore);
+    return undefined;
+  }
+  const bits = spec.bits!;
+  if (!s.authenticated && (bits & Bits.noauth) === 0 && x.cfg.requirepass !== "") {
+    out.error("NOAUTH Authentication required.");
+    x.stats.commandRejected(spec.id!);
+    finishReply(x, s, mark);
+    countError(x, errorsBefore);
+    return undefined;
+  }
+  if (x.pauseUntilMs > 0 && isPausedFor(x, bits)) return waitForUnpause(x, s, argv);
+  x.ks.now = Date.now();
+  if ((bits & Bits.denyoom) !== 0 && x.cfg.maxmemory > 0 && !performEvictions(x)) {
+    out.error("OOM command not allowed when used memory > 'maxmemory'.");
+    x.stats.commandRejected(spec.id!);
+    finishReply(x, s, mark);
+    countError(x, errorsBefore);
+    return undefined;
+  }
+  const t0 = performance.now();
+  const r = execute(x, spec, argv);
+  const usec = (performance.now() - t0) * 1000;
+  x.stats.command(spec.id!, usec);
+  s.lastCmd = spec.parent ? fullName(spec) : spec.name;
+  s.commandsProcessed++;
+  if (out.errors !== errorsBefore) {
+    x.stats.commandFailed(spec.id!);
+    countError(x, errorsBefore);
+  }
+  if (usec >= x.cfg.slowlogLogSlowerThan && x.cfg.slowlogLogSlowerThan >= 0 && (bits & Bits.skipSlowlog) === 0) {
+    x.slowlog.push(argv, usec, x.ks.now, s.addr, s.name, x.cfg.slowlogMaxLen);
+  }
+  if (r !== undefined) return r;
+  finishReply(x, s, mark);
+  return undefined;
+}
+
+function countError(x: Exec, errorsBefore: number): void {
+  if (x.out.errors !== errorsBefore) {
+    x.stats.add(Stat.errorReplies, x.out.errors - errorsBefore);
+    x.stats.error(x.out.lastErrorCode);
+  }
+}
+
+/** Applies CLIENT REPLY OFF/SKIP: drops what the command wrote. */
+export function finishReply(x: Exec, s: Session, mark: number): void {
+  if (s.replyMode === ReplyMode.on) return;
+  x.out.len = mark;
+  if (s.replyMode === ReplyMode.skip) s.replyMode = ReplyMode.on;
+}
+
+/** Locks the shards argv's keys live on, runs the handler, unlocks. */
+export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise<ReplyFn> | undefined {
+  const ks = x.ks;
+  const mode = spec.shards ?? (spec.firstKey > 0 || spec.keyIndexes ? "keys" : "none");
+  if (mode === "none") return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
+  if (ks.shardCount === 1 || mode === "all") {
+    if (ks.shardCount === 1) ks.lock(0);
+    else ks.lockAll();
+    try {
+      return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
+    } finally {
+      if (ks.shardCount === 1) ks.unlock(0);
+      else ks.unlockAll();
+    }
+  }
+  // Several shards: lock each involved shard once, in shard order.
+  const idx = keyIndexesOf(spec, argv);
+  let mask = 0n;
+  let single = -1;
+  let many = false;
+  for (const i of idx) {
+    const sh = ks.shardOf(argv[i]);
+    if (single < 0) single = sh;
+    else if (sh !== single) many = true;
+    mask |= 1n << BigInt(sh);
+  }
+  if (!many) {
+    if (single < 0) return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
+    ks.lock(single);
+    try {
+      return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
+    } finally {
+      ks.unlock(single);
+    }
+  }
+  const locked: number[] = [];
+  for (let sh = 0; sh < ks.shardCount; sh++) {
+    if ((mask >> BigInt(sh)) & 1n) {
+      ks.lock(sh);
+      locked.push(sh);
+    }
+  }
+  try {
+    return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
+  } finally {
+    for (let k = locked.length - 1; k >= 0; k--) ks.unlock(locked[k]);
+  }
+}
+
+function isPausedFor(x: Exec, bits: number): boolean {
+  if (Date.now() >= x.pauseUntilMs) {
+    x.pauseUntilMs = 0;
+    return false;
+  }
+  if (!x.pauseWritesOnly) return true;
+  return (bits & Bits.write) !== 0;
+}
+
+/** CLIENT PAUSE: the command runs when the pause ends (or is lifted). */
+function waitForUnpause(x: Exec, s: Session, argv: Uint8Array[]): Promise<ReplyFn> {
+  const copy = argv.map((a) => a.slice());
+  return new Promise<ReplyFn>((resolve) => {
+    const poll = () => {
+      if (x.pauseUntilMs === 0 || Date.now() >= x.pauseUntilMs) {
+        resolve((x2) => {
+          x2.pauseUntilMs = x2.pauseUntilMs !== 0 && Date.now() >= x2.pauseUntilMs ? 0 : x2.pauseUntilMs;
+          const r = dispatch(x2, s, copy);
+          if (r) throw new Error("dispatch: nested async reply after pause");
+        });
+      } else setTimeout(poll, Math.min(10, Math.max(1, x.pauseUntilMs - Date.now())));
+    };
+    poll();
+  });
+}

@@ -1,0 +1,73 @@
+// The execution context a command handler receives: the keyspace, the reply writer, the session
+// being served, configuration, stats, and the worker's links to its peers. One per worker, reused
+// for every command (no allocation per command); `s` is set by the dispatcher.
+
+import type { Config } from "../config.ts";
+import type { Keyspace } from "../keyspace/keyspace.ts";
+import type { ReplyWriter } from "../resp/writer.ts";
+import type { CommandTable } from "../commands/registry.ts";
+import type { Session } from "./session.ts";
+import type { Stats } from "./stats.ts";
+import type { SlowLog } from "./slowlog.ts";
+
+/** A reply written later, once an asynchronous step finished; runs with x.s = its session. */
+export type ReplyFn = (x: Exec) => void;
+
+/** Requests a worker sends to every worker (itself included) through the main thread. */
+export type PeerRequest =
+  | { kind: "clientList"; filter: ClientFilter }
+  | { kind: "clientKill"; filter: ClientFilter; skipId: number }
+  | { kind: "config"; pairs: [string, string][] }
+  | { kind: "resetStat" }
+  | { kind: "pause"; untilMs: number; writesOnly: boolean }
+  | { kind: "unpause" }
+  | { kind: "slowlogGet"; count: number }
+  | { kind: "slowlogReset" }
+  | { kind: "slowlogLen" }
+  | { kind: "clientInfo" };
+
+export interface ClientFilter {
+  ids?: number[];
+  type?: string;
+  addr?: string;
+  laddr?: string;
+  user?: string;
+  skipme?: boolean;
+  maxAgeSec?: number;
+  selfId?: number;
+}
+
+export interface Peers {
+  /** Sends a request to every worker and resolves with their answers, in worker order. */
+  broadcast(req: PeerRequest): Promise<unknown[]>;
+  /** Asks the main thread to shut the server down (SHUTDOWN). */
+  shutdown(): void;
+}
+
+export class Exec {
+  s!: Session;
+  /** Client pause state (CLIENT PAUSE): until when, and whether only writes wait. */
+  pauseUntilMs = 0;
+  pauseWritesOnly = false;
+  readonly startMs = Date.now();
+
+  constructor(
+    readonly ks: Keyspace,
+    readonly out: ReplyWriter,
+    readonly cfg: Config,
+    readonly stats: Stats,
+    readonly table: CommandTable,
+    readonly peers: Peers,
+    readonly sessions: Map<number, Session>,
+    readonly slowlog: SlowLog,
+    readonly worker: number,
+    readonly workers: number,
+    readonly runId: string,
+    readonly tcpPort: () => number,
+  ) {}
+
+  /** The command's clock (ms), fixed for the duration of one command. */
+  get now(): number {
+    return this.ks.now;
+  }
+}

@@ -1,0 +1,68 @@
+// A client session: one connection's protocol state, identity and output queue.
+//
+// Output: replies of one data event are written with one socket.write. Bun keeps nothing the kernel
+// refuses, so the rest is queued here (a copy) and resumed on drain. While the queue holds more than
+// `outputPauseBytes`, the session stops executing buffered commands (they wait in the query buffer,
+// which client-query-buffer-limit bounds), so one client that never reads holds bounded memory.
+// The output queue itself is bounded by client-output-buffer-limit (hard and soft), as Redis does.
+
+import type { Socket } from "bun";
+import { RequestParser, type ParserLimits } from "../resp/parser.ts";
+
+export const ReplyMode = { on: 0, off: 1, skip: 2 } as const;
+export const outputPauseBytes = 1 << 20;
+
+export interface SessionData {
+  session: Session;
+}
+
+export class Session {
+  readonly id: number;
+  readonly parser: RequestParser;
+  socket: Socket<SessionData> | null;
+  db = 0;
+  resp: 2 | 3 = 2;
+  name = "";
+  libName = "";
+  libVer = "";
+  authenticated = false;
+  user = "default";
+  readonly addr: string;
+  readonly laddr: string;
+  readonly createdMs: number;
+  lastInteractionMs: number;
+  lastCmd = "NULL";
+  replyMode: number = ReplyMode.on;
+  noEvict = false;
+  noTouch = false;
+  /** Waiting on an asynchronous reply; buffered commands wait behind it. */
+  busy = false;
+  closeAfterReply = false;
+  closed = false;
+  outQueue: Uint8Array[] = [];
+  outQueuedBytes = 0;
+  /** When the output first went over the soft limit (0 = not over). */
+  softLimitSinceMs = 0;
+  bytesOut = 0;
+  commandsProcessed = 0;
+  /** Set by CLIENT KILL and friends: the session is closed at the next opportunity. */
+  killed = false;
+
+  constructor(id: number, socket: Socket<SessionData>, limits: ParserLimits, now: number) {
+    this.id = id;
+    this.socket = socket;
+    this.parser = new RequestParser(limits);
+    const ra = socket.remoteAddress ?? "?";
+    const rp = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
+    this.addr = formatAddr(ra, rp);
+    const la = (socket as unknown as { localAddress?: string }).localAddress ?? "127.0.0.1";
+    const lp = (socket as unknown as { localPort?: number }).localPort ?? 0;
+    this.laddr = formatAddr(la, lp);
+    this.createdMs = now;
+    this.lastInteractionMs = now;
+  }
+}
+
+function formatAddr(host: string, port: number): string {
+  return `${host}:${port}`;
+}

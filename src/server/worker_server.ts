@@ -1,0 +1,390 @@
+// A shard worker's server: its listeners, its sessions, and its periodic duties.
+//
+// Every worker listens on the shared port with reusePort, so the kernel spreads connections and no
+// socket ever moves between threads. A data event parses as many commands as arrived, runs them
+// inline, and writes all their replies with one socket.write. The worker that owns shard i runs the
+// active-expiry cycle of shard i. Requests that need every worker (CLIENT LIST, CONFIG SET...) go
+// through the main thread as PeerRequests and come back as answers; they never block a worker.
+
+import type { Socket, TCPSocketListenOptions, TCPSocketListener } from "bun";
+import { Config, type ConfigSnapshot } from "../config.ts";
+import { Keyspace, type KeyspaceBuffers } from "../keyspace/keyspace.ts";
+import { ReplyWriter } from "../resp/writer.ts";
+import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
+import { commandTable } from "../commands/registry.ts";
+import { dispatch, finishReply } from "./dispatch.ts";
+import { Exec, type PeerRequest, type Peers, type ReplyFn } from "./exec.ts";
+import { Session, type SessionData, outputPauseBytes } from "./session.ts";
+import { Stat, Stats } from "./stats.ts";
+import { SlowLog } from "./slowlog.ts";
+import { activeExpireCycle } from "../keyspace/expire_cycle.ts";
+import { isLfuPolicy, policyCode } from "../keyspace/evict.ts";
+import { answerPeerRequest } from "./peer_requests.ts";
+import { log } from "./log.ts";
+
+export interface WorkerInit {
+  worker: number;
+  workers: number;
+  config: ConfigSnapshot;
+  keyspace: KeyspaceBuffers;
+  stats: SharedArrayBuffer;
+  slowlogIds: SharedArrayBuffer;
+  runId: string;
+}
+
+/** Messages between the main thread and workers. */
+export type ToWorker =
+  | { type: "peerReq"; id: number; from: number; req: PeerRequest }
+  | { type: "peerDone"; id: number; results: unknown[] }
+  | { type: "shutdown" };
+export type FromWorker =
+  | { type: "ready"; worker: number; port: number }
+  | { type: "listenError"; worker: number; message: string }
+  | { type: "peer"; id: number; req: PeerRequest }
+  | { type: "peerRes"; id: number; from: number; worker: number; result: unknown }
+  | { type: "shutdownRequest" }
+  | { type: "stopped"; worker: number };
+
+const writerTrimBytes = 4 << 20;
+
+export class WorkerServer {
+  readonly x: Exec;
+  private listeners: TCPSocketListener<SessionData>[] = [];
+  private sessions = new Map<number, Session>();
+  private pending = new Map<number, (r: unknown[]) => void>();
+  private nextPeerId = 1;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private port = 0;
+
+  constructor(private init: WorkerInit, private post: (m: FromWorker) => void) {
+    const cfg = Config.fromJSON(init.config);
+    const table = commandTable();
+    const ks = new Keyspace(init.keyspace);
+    const stats = new Stats(init.stats, init.worker, init.workers, table.all.length);
+    const ids = new Int32Array(init.slowlogIds);
+    const slowlog = new SlowLog(() => Atomics.add(ids, 0, 1));
+    const peers: Peers = {
+      broadcast: (req) => this.broadcast(req),
+      shutdown: () => this.post({ type: "shutdownRequest" }),
+    };
+    this.x = new Exec(ks, new ReplyWriter(), cfg, stats, table, peers, this.sessions, slowlog,
+      init.worker, init.workers, init.runId, () => this.port);
+    this.applyConfig();
+    for (const name of ["maxmemory-policy", "lfu-log-factor", "lfu-decay-time", "proto-max-bulk-len", "client-query-buffer-limit"]) {
+      cfg.onChange(name, () => this.applyConfig());
+    }
+  }
+
+  /** Mirrors settings that hot paths read as plain fields. */
+  private applyConfig(): void {
+    const cfg = this.x.cfg;
+    const ks = this.x.ks;
+    ks.lfu = isLfuPolicy(policyCode(cfg.maxmemoryPolicy));
+    ks.lfuLogFactor = cfg.lfuLogFactor;
+    ks.lfuDecayTime = cfg.lfuDecayTime;
+    for (const s of this.sessions.values()) {
+      s.parser.limits = { bulkBytesMax: cfg.protoMaxBulkLen, queryBufferBytesMax: cfg.clientQueryBufferLimit };
+    }
+  }
+
+  start(): void {
+    const cfg = this.x.cfg;
+    this.port = cfg.port;
+    if (cfg.port !== 0) {
+      for (const host of cfg.bind) {
+        try {
+          this.listeners.push(this.listen(host, cfg.port));
+        } catch (e) {
+          this.post({ type: "listenError", worker: this.init.worker, message: `${host}:${cfg.port}: ${String(e)}` });
+          return;
+        }
+      }
+    }
+    const hz = Math.max(1, Math.min(500, cfg.hz));
+    this.timers.push(setInterval(() => this.cron(), Math.floor(1000 / hz)));
+    this.post({ type: "ready", worker: this.init.worker, port: this.port });
+  }
+
+  private listen(hostname: string, port: number): TCPSocketListener<SessionData> {
+    // reusePort works for Bun.listen at run time (verified: connections spread across worker
+    // threads) but bun-types 1.4.5 does not declare it for TCP listeners.
+    const options = {
+      hostname,
+      port,
+      reusePort: true,
+      socket: {
+        open: (socket: Socket<SessionData>) => this.onOpen(socket),
+        data: (socket: Socket<SessionData>, data: Buffer) => this.onData(socket.data.session, data),
+        drain: (socket: Socket<SessionData>) => this.onDrain(socket.data.session),
+        close: (socket: Socket<SessionData>) => this.onClose(socket.data?.session),
+        error: (socket: Socket<SessionData>) => this.onClose(socket.data?.session),
+      },
+    } satisfies Omit<TCPSocketListenOptions<SessionData>, "reusePort"> & { reusePort: boolean };
+    return Bun.listen<SessionData>(options as TCPSocketListenOptions<SessionData>);
+  }
+
+  private onOpen(socket: Socket<SessionData>): void {
+    const x = this.x;
+    const now = Date.now();
+    x.stats.add(Stat.connectionsReceived);
+    const count = x.ks.addClients(1);
+    if (count > x.cfg.maxclients) {
+      x.ks.addClients(-1);
+      x.stats.add(Stat.rejectedConnections);
+      socket.write("-ERR max number of clients reached\r\n");
+      socket.end();
+      socket.data = { session: null as unknown as Session };
+      return;
+    }
+    const s = new Session(x.ks.nextClientId(), socket, {
+      bulkBytesMax: x.cfg.protoMaxBulkLen,
+      queryBufferBytesMax: x.cfg.clientQueryBufferLimit,
+    }, now);
+    s.authenticated = x.cfg.requirepass === "";
+    s.parser.authRequired = !s.authenticated;
+    socket.data = { session: s };
+    socket.setNoDelay(true);
+    if (x.cfg.tcpKeepalive > 0) socket.setKeepAlive(true, x.cfg.tcpKeepalive * 1000);
+    this.sessions.set(s.id, s);
+    x.stats.add(Stat.connectedClients);
+  }
+
+  private onData(s: Session, chunk: Uint8Array): void {
+    if (!s || s.closed) return;
+    s.lastInteractionMs = Date.now();
+    this.x.stats.add(Stat.netInputBytes, chunk.length);
+    try {
+      s.parser.feed(chunk);
+    } catch (e) {
+      if (e instanceof QueryBufferLimitError) {
+        log("warning", `Closing client that reached max query buffer length: id=${s.id} addr=${s.addr}`);
+        this.close(s);
+        return;
+      }
+      throw e;
+    }
+    this.drive(s);
+  }
+
+  /** Runs buffered commands until input runs out, the session waits, or output backs up. */
+  private drive(s: Session): void {
+    const x = this.x;
+    const out = x.out;
+    out.reset();
+    out.resp = s.resp;
+    x.ks.noTouch = s.noTouch;
+    while (!s.busy && !s.closeAfterReply && s.outQueuedBytes < outputPauseBytes) {
+      let argv: Uint8Array[] | null;
+      try {
+        argv = s.parser.next();
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        const mark = out.len;
+        out.error(`ERR ${e.message}`);
+        finishReply(x, s, mark);
+        s.closeAfterReply = true;
+        log("verbose", `Protocol error (${e.message}) from client: id=${s.id} addr=${s.addr}`);
+        break;
+      }
+      if (argv === null) break;
+      const r = dispatch(x, s, argv);
+      out.resp = s.resp; // HELLO may have switched it
+      x.ks.noTouch = s.noTouch;
+      if (r !== undefined) {
+        s.busy = true;
+        this.flush(s);
+        this.awaitReply(s, r);
+        break;
+      }
+      if (s.outQueuedBytes === 0 && out.len > 256 * 1024) this.flush(s);
+    }
+    try {
+      s.parser.retain();
+    } catch (e) {
+      if (!(e instanceof QueryBufferLimitError)) throw e;
+      this.close(s);
+      return;
+    }
+    this.flush(s);
+  }
+
+  private awaitReply(s: Session, r: Promise<ReplyFn>): void {
+    r.then(
+      (fn) => {
+        if (s.closed) return;
+        const x = this.x;
+        x.out.reset();
+        x.out.resp = s.resp;
+        x.s = s;
+        const mark = x.out.len;
+        const errs = x.out.errors;
+        fn(x);
+        finishReply(x, s, mark);
+        if (x.out.errors !== errs) x.stats.add(Stat.errorReplies, x.out.errors - errs);
+      },
+      (e) => {
+        log("warning", `async command failed: ${String(e)}`);
+        if (s.closed) return;
+        this.x.out.reset();
+        this.x.out.resp = s.resp;
+        this.x.out.error(`ERR ${String(e instanceof Error ? e.message : e)}`);
+      },
+    ).finally(() => {
+      if (s.closed) return;
+      s.busy = false;
+      this.flush(s);
+      this.drive(s);
+    });
+  }
+
+  /** Writes what the writer holds for s in one call; queues what the kernel did not take. */
+  private flush(s: Session): void {
+    const x = this.x;
+    const out = x.out;
+    if (out.len > 0 && !s.closed && s.socket) {
+      const v = out.view();
+      x.stats.add(Stat.netOutputBytes, v.length);
+      s.bytesOut += v.length;
+      if (s.outQueue.length === 0) {
+        const n = s.socket.write(v);
+        if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
+      } else this.enqueue(s, v.slice());
+    }
+    out.reset();
+    out.trim(writerTrimBytes);
+    if (s.killed) this.close(s);
+    else if (s.closeAfterReply && s.outQueue.length === 0) this.close(s);
+  }
+
+  private enqueue(s: Session, bytes: Uint8Array): void {
+    s.outQueue.push(bytes);
+    s.outQueuedBytes += bytes.length;
+    if (this.overOutputLimit(s)) {
+      log("warning", `Client id=${s.id} addr=${s.addr} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+      this.close(s);
+    }
+  }
+
+  /** client-output-buffer-limit for the session's class (normal or pubsub). */
+  private overOutputLimit(s: Session): boolean {
+    const lim = this.x.cfg.clientOutputBufferLimit[this.isPubSub(s) ? "pubsub" : "normal"];
+    if (lim.hardBytes > 0 && s.outQueuedBytes >= lim.hardBytes) return true;
+    if (lim.softBytes > 0 && s.outQueuedBytes >= lim.softBytes) {
+      const now = Date.now();
+      if (s.softLimitSinceMs === 0) s.softLimitSinceMs = now;
+      else if (now - s.softLimitSinceMs > lim.softSeconds * 1000) return true;
+    } else s.softLimitSinceMs = 0;
+    return false;
+  }
+
+  private isPubSub(_s: Session): boolean {
+    return false;
+  }
+
+  private onDrain(s: Session): void {
+    if (!s || s.closed || !s.socket) return;
+    while (s.outQueue.length > 0) {
+      const head = s.outQueue[0];
+      const n = s.socket.write(head);
+      if (n < head.length) {
+        s.outQueue[0] = head.subarray(Math.max(0, n));
+        s.outQueuedBytes -= Math.max(0, n);
+        return;
+      }
+      s.outQueue.shift();
+      s.outQueuedBytes -= head.length;
+    }
+    s.softLimitSinceMs = 0;
+    if (s.closeAfterReply || s.killed) {
+      this.close(s);
+      return;
+    }
+    if (!s.busy && s.parser.pendingBytes > 0) this.drive(s);
+  }
+
+  close(s: Session): void {
+    if (s.closed) return;
+    s.closed = true;
+    s.socket?.end();
+    this.onClose(s);
+  }
+
+  private onClose(s: Session | undefined): void {
+    if (!s) return;
+    s.closed = true;
+    if (this.sessions.delete(s.id)) {
+      this.x.ks.addClients(-1);
+      this.x.stats.add(Stat.connectedClients, -1);
+    }
+    s.outQueue = [];
+    s.outQueuedBytes = 0;
+    s.socket = null;
+  }
+
+  // ---- periodic duties --------------------------------------------------------------------------
+  private cron(): void {
+    const x = this.x;
+    const now = Date.now();
+    if (this.init.worker < x.ks.shardCount) activeExpireCycle(x, this.init.worker, 1000 / Math.max(1, x.cfg.hz));
+    const idleMs = x.cfg.timeout * 1000;
+    for (const s of this.sessions.values()) {
+      if (s.killed) {
+        this.close(s);
+        continue;
+      }
+      if (idleMs > 0 && !s.busy && now - s.lastInteractionMs > idleMs) {
+        log("verbose", `Closing idle client id=${s.id}`);
+        this.close(s);
+        continue;
+      }
+      if (s.outQueuedBytes > 0 && this.overOutputLimit(s)) this.close(s);
+    }
+    const used = x.ks.usedBytes();
+    if (used > x.stats.mine[Stat.peakMemory]) x.stats.mine[Stat.peakMemory] = used;
+  }
+
+  // ---- peers --------------------------------------------------------------------------------------
+  private broadcast(req: PeerRequest): Promise<unknown[]> {
+    const id = this.nextPeerId++;
+    return new Promise((resolve) => {
+      this.pending.set(id, resolve);
+      this.post({ type: "peer", id, req });
+    });
+  }
+
+  onMessage(m: ToWorker): void {
+    switch (m.type) {
+      case "peerReq": {
+        const result = answerPeerRequest(this, m.req);
+        this.post({ type: "peerRes", id: m.id, from: m.from, worker: this.init.worker, result });
+        return;
+      }
+      case "peerDone": {
+        const r = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        r?.(m.results);
+        return;
+      }
+      case "shutdown":
+        this.stop();
+        this.post({ type: "stopped", worker: this.init.worker });
+        return;
+      default: {
+        const never: never = m;
+        throw new Error(`worker: unknown message ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** Sessions of this worker (peer requests read them). */
+  get allSessions(): Map<number, Session> {
+    return this.sessions;
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    for (const l of this.listeners) l.stop(true);
+    this.listeners = [];
+    for (const s of this.sessions.values()) this.close(s);
+  }
+}
