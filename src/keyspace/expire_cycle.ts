@@ -38,7 +38,11 @@ export function activeExpireCycle(x: Exec, shard: number, tickMs: number): void 
     } finally {
       ks.unlock(shard);
     }
-    if (expired > 0) x.stats.add(Stat.expiredKeys, expired);
+    if (expired > 0) {
+      // expireSlot counted them in ks.expiredKeys; move the count to the shared stats.
+      x.stats.add(Stat.expiredKeys, ks.expiredKeys);
+      ks.expiredKeys = 0;
+    }
     if (performance.now() - start > budgetMs) {
       x.stats.add(Stat.expiredTimeCapReached);
       break;

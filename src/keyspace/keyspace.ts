@@ -74,6 +74,10 @@ export class Keyspace {
   lfuDecayTime = 1;
   /** CLIENT NO-TOUCH of the running command's session. */
   noTouch = false;
+  /** Set by the dispatcher for read-only commands: lookups count keyspace hits and misses. */
+  countHits = false;
+  hits = 0;
+  misses = 0;
 
   constructor(bufs: KeyspaceBuffers) {
     this.ctl = new Int32Array(bufs.control);
@@ -92,7 +96,11 @@ export class Keyspace {
   /** Routes `key`: sets this.t and this.h. */
   route(key: Uint8Array): Table {
     this.h = hashKey(key);
-    this.t = this.shardCount === 1 ? this.tables[0] : this.tables[this.shardOf(key)];
+    const shard = this.shardCount === 1 ? 0 : this.shardOf(key);
+    // Our invariant, checked always: a table is only touched under its shard's lock (a spec with
+    // wrong key positions or a missing `shards: "all"` would race with other workers).
+    assert(Atomics.load(this.ctl, cLocks + shard * 16) !== 0, "keyspace: shard used without its lock");
+    this.t = this.tables[shard];
     return this.t;
   }
   physicalDb(db: number): number {
@@ -134,12 +142,17 @@ export class Keyspace {
     const t = this.route(key);
     const pdb = this.physicalDb(db);
     const slot = t.find(pdb, key, this.h);
-    if (slot < 0) return -1;
+    if (slot < 0) {
+      if (this.countHits) this.misses++;
+      return -1;
+    }
     const at = t.expireAt(slot);
     if (at !== 0 && at <= this.now) {
       this.expireSlot(t, slot, db);
+      if (this.countHits) this.misses++;
       return -1;
     }
+    if (this.countHits) this.hits++;
     if (!this.noTouch) this.touch(t, slot);
     return slot;
   }
@@ -198,10 +211,9 @@ export class Keyspace {
       slot = this.insert(db, key, value.length, ObjType.string, enc, expireAt > 0 ? expireAt : 0);
       if (slot < 0) return -1;
     } else {
-      if (expireAt !== -1) {
-        if (!t.setExpire(slot, expireAt)) return -1;
-      }
+      // Resize before touching the expiry: when memory runs out, nothing has changed.
       if (!t.resizeValue(slot, value.length)) return -1;
+      if (expireAt !== -1 && !t.setExpire(slot, expireAt)) return -1;
       t.setTypeEnc(slot, ObjType.string, enc);
     }
     t.arena.u8.set(value, t.valueOffset(slot));

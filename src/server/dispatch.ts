@@ -13,11 +13,17 @@ import type { Exec, ReplyFn } from "./exec.ts";
 import { ReplyMode, type Session } from "./session.ts";
 import { Stat } from "./stats.ts";
 import { performEvictions } from "../keyspace/evict.ts";
+import { AssertionError } from "../assert.ts";
+import { log } from "./log.ts";
 
 const td = new TextDecoder("latin1");
 
+/** Decodes like C's "%.*s" on a C string: stops at the first NUL, at most `max` bytes. */
 function latin1(b: Uint8Array, max = Infinity): string {
-  return td.decode(b.length > max ? b.subarray(0, max) : b);
+  let end = Math.min(b.length, max);
+  const nul = b.subarray(0, end).indexOf(0);
+  if (nul >= 0) end = nul;
+  return td.decode(b.subarray(0, end));
 }
 
 export function unknownCommandError(argv: Uint8Array[]): string {
@@ -99,9 +105,22 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[]): Promise<Reply
     countError(x, errorsBefore);
     return undefined;
   }
+  const ks = x.ks;
+  ks.countHits = (bits & Bits.readonly) !== 0;
   const t0 = performance.now();
-  const r = execute(x, spec, argv);
+  let r: Promise<ReplyFn> | undefined;
+  try {
+    r = execute(x, spec, argv);
+  } catch (e) {
+    // An assertion is our invariant broken: crash the actor. Anything else is a handler bug that
+    // one input triggered: log it loudly and answer that client with an error, keep serving others.
+    if (e instanceof AssertionError) throw e;
+    log("warning", `internal error in '${fullName(spec)}': ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    out.error(`ERR internal error in '${fullName(spec)}'`);
+    r = undefined;
+  }
   const usec = (performance.now() - t0) * 1000;
+  if (ks.hits !== 0 || ks.misses !== 0 || ks.expiredKeys !== 0) flushKeyspaceCounters(x);
   x.stats.command(spec.id!, usec);
   s.lastCmd = spec.parent ? fullName(spec) : spec.name;
   s.commandsProcessed++;
@@ -115,6 +134,15 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[]): Promise<Reply
   if (r !== undefined) return r;
   finishReply(x, s, mark);
   return undefined;
+}
+
+/** Moves the keyspace's per-command counters into the shared stats. */
+export function flushKeyspaceCounters(x: Exec): void {
+  const ks = x.ks;
+  x.stats.add(Stat.keyspaceHits, ks.hits);
+  x.stats.add(Stat.keyspaceMisses, ks.misses);
+  x.stats.add(Stat.expiredKeys, ks.expiredKeys);
+  ks.hits = ks.misses = ks.expiredKeys = 0;
 }
 
 function countError(x: Exec, errorsBefore: number): void {
