@@ -92,6 +92,7 @@ export interface Settings {
   maxclients: number;
   maxmemory: number;
   maxmemoryPolicy: MaxmemoryPolicy;
+  maxmemoryClients: number;
   maxmemorySamples: number;
   maxmemoryEvictionTenacity: number;
   lfuLogFactor: number;
@@ -231,10 +232,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: "protected-mode", kind: "bool", field: "protectedMode", default: true, mode: "mutable" },
   { name: "dir", kind: "string", field: "dir", default: "./data", path: true, mode: "protected" },
   { name: "shard-workers", kind: "int", field: "shardWorkers", default: defaultShardWorkers, min: 1n, max: BigInt(shardWorkersMax), mode: "immutable" },
-  { name: "databases", kind: "int", field: "databases", default: 16, min: 1n, max: INT_MAX, mode: "immutable" },
+  // memkeep keeps the physical db id in 8 bits of a table slot: 256 databases at most (Redis: INT_MAX).
+  { name: "databases", kind: "int", field: "databases", default: 16, min: 1n, max: 256n, mode: "immutable" },
   { name: "maxclients", kind: "int", field: "maxclients", default: 10000, min: 1n, max: UINT_MAX, mode: "mutable" },
   { name: "maxmemory", kind: "memory", field: "maxmemory", default: 0, min: 0n, max: ULLONG_MAX, mode: "mutable" },
   { name: "maxmemory-policy", kind: "enum", field: "maxmemoryPolicy", default: "noeviction", values: maxmemoryPolicies, mode: "mutable" },
+  { name: "maxmemory-clients", kind: "memory", field: "maxmemoryClients", default: 0, min: 0n, max: ULLONG_MAX, mode: "mutable" },
   { name: "maxmemory-samples", kind: "int", field: "maxmemorySamples", default: 5, min: 1n, max: INT_MAX, mode: "mutable" },
   { name: "maxmemory-eviction-tenacity", kind: "int", field: "maxmemoryEvictionTenacity", default: 10, min: 0n, max: 100n, mode: "mutable" },
   { name: "lfu-log-factor", kind: "int", field: "lfuLogFactor", default: 10, min: 0n, max: INT_MAX, mode: "mutable" },
@@ -873,6 +876,7 @@ export class Config implements Settings {
   readonly maxclients!: number;
   readonly maxmemory!: number;
   readonly maxmemoryPolicy!: MaxmemoryPolicy;
+  readonly maxmemoryClients!: number;
   readonly maxmemorySamples!: number;
   readonly maxmemoryEvictionTenacity!: number;
   readonly lfuLogFactor!: number;

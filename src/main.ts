@@ -9,8 +9,8 @@ import { createStatsBuffer } from "./server/stats.ts";
 import { commandTable } from "./commands/registry.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./server/worker_server.ts";
 import { log, setLogLevel } from "./server/log.ts";
+import { memkeepVersion } from "./version.ts";
 
-export const memkeepVersion = "0.1.0";
 
 function randomHex(n: number): string {
   const b = new Uint8Array(n / 2);

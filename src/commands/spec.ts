@@ -7,9 +7,10 @@
 // `shards`: "keys" (lock the shards its keys live on), "all" (lock every shard: KEYS, FLUSHALL...),
 // "none" (touches no keyspace state under lock).
 
-import type { Exec } from "../server/exec.ts";
+import type { Exec, ReplyFn } from "../server/exec.ts";
 
-export type Handler = (x: Exec, argv: Uint8Array[]) => void | Promise<void>;
+/** Writes the reply now, or returns a Promise of the function that writes it (see dispatch.ts). */
+export type Handler = (x: Exec, argv: Uint8Array[]) => void | Promise<ReplyFn>;
 
 export interface CommandSpec {
   name: string;

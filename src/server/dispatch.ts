@@ -51,9 +51,13 @@ export function resolveCommand(x: Exec, argv: Uint8Array[]): CommandSpec | null 
   }
   if (spec.subcommands && spec.subcommands.length > 0) {
     if (argv.length === 1) {
-      x.out.error(arityError(spec));
-      x.stats.commandRejected(spec.id!);
-      return null;
+      // A container callable bare (COMMAND) runs its own handler; the others need a subcommand.
+      if (!arityOk(spec.arity, 1)) {
+        x.out.error(arityError(spec));
+        x.stats.commandRejected(spec.id!);
+        return null;
+      }
+      return spec;
     }
     const sub = x.table.lookupSub(spec, argv[1]);
     if (!sub) {
@@ -156,7 +160,9 @@ function countError(x: Exec, errorsBefore: number): void {
 export function finishReply(x: Exec, s: Session, mark: number): void {
   if (s.replyMode === ReplyMode.on) return;
   x.out.len = mark;
-  if (s.replyMode === ReplyMode.skip) s.replyMode = ReplyMode.on;
+  // CLIENT REPLY SKIP itself is silent and arms the skip for the command after it.
+  if (s.replyMode === ReplyMode.skipNext) s.replyMode = ReplyMode.skip;
+  else if (s.replyMode === ReplyMode.skip) s.replyMode = ReplyMode.on;
 }
 
 /** Locks the shards argv's keys live on, runs the handler, unlocks. */

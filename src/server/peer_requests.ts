@@ -1,6 +1,7 @@
 // Answers to PeerRequests: what one worker contributes when a command needs every worker (CLIENT
 // LIST, CLIENT KILL, CONFIG SET, CONFIG RESETSTAT, CLIENT PAUSE, SLOWLOG). Results are plain data
-// (structured-clone safe).
+// (structured-clone safe). Every worker receives every request in the same order (the main thread
+// relays them one by one), so state that each worker mirrors (config, pause) converges.
 
 import type { PeerRequest } from "./exec.ts";
 import type { WorkerServer } from "./worker_server.ts";
@@ -32,18 +33,22 @@ export function answerPeerRequest(w: WorkerServer, req: PeerRequest): unknown {
       return err;
     }
     case "resetStat":
+      // Redis's CONFIG RESETSTAT leaves the slow log alone (SLOWLOG RESET clears it).
       x.stats.resetMine();
-      x.slowlog.reset();
       return null;
-    case "pause":
-      x.pauseUntilMs = Math.max(x.pauseUntilMs, req.untilMs);
-      x.pauseWritesOnly = req.writesOnly;
+    case "pause": {
+      // As Redis's pauseClients: the later end and the more restrictive mode win while a pause lasts.
+      const active = x.pauseUntilMs > now;
+      x.pauseWritesOnly = active ? x.pauseWritesOnly && req.writesOnly : req.writesOnly;
+      x.pauseUntilMs = Math.max(active ? x.pauseUntilMs : 0, req.untilMs);
       return null;
+    }
     case "unpause":
       x.pauseUntilMs = 0;
       return null;
     case "slowlogGet":
-      return x.slowlog.entries.slice(0, req.count < 0 ? undefined : req.count);
+      // Newest first; the asker merges every worker's entries by id.
+      return x.slowlog.entries.slice(0, Math.max(0, req.count));
     case "slowlogReset":
       x.slowlog.reset();
       return null;

@@ -9,7 +9,8 @@
 import type { Socket } from "bun";
 import { RequestParser, type ParserLimits } from "../resp/parser.ts";
 
-export const ReplyMode = { on: 0, off: 1, skip: 2 } as const;
+/** CLIENT REPLY: skipNext is set by CLIENT REPLY SKIP and becomes skip once that command is done. */
+export const ReplyMode = { on: 0, off: 1, skip: 2, skipNext: 3 } as const;
 export const outputPauseBytes = 1 << 20;
 
 export interface SessionData {

@@ -21,6 +21,7 @@ import { activeExpireCycle } from "../keyspace/expire_cycle.ts";
 import { isLfuPolicy, policyCode } from "../keyspace/evict.ts";
 import { answerPeerRequest } from "./peer_requests.ts";
 import { log } from "./log.ts";
+import { trackInstantaneousMetrics } from "../commands/info.ts";
 
 export interface WorkerInit {
   worker: number;
@@ -325,6 +326,7 @@ export class WorkerServer {
   private cron(): void {
     const x = this.x;
     const now = Date.now();
+    if (this.init.worker === 0) trackInstantaneousMetrics(x, now);
     if (this.init.worker < x.ks.shardCount) activeExpireCycle(x, this.init.worker, 1000 / Math.max(1, x.cfg.hz));
     const idleMs = x.cfg.timeout * 1000;
     for (const s of this.sessions.values()) {
