@@ -15,7 +15,6 @@ export const Err = {
   dbIndex: "ERR DB index is out of range",
 } as const;
 
-const td = new TextDecoder("latin1");
 const tdUtf8 = new TextDecoder();
 const te = new TextEncoder();
 
@@ -32,7 +31,8 @@ export function eqCI(arg: Uint8Array, lower: string): boolean {
 
 /** Decodes bytes one char per byte (lossless: latin1Bytes() gives the bytes back). */
 export function latin1(b: Uint8Array): string {
-  return td.decode(b);
+  // Buffer's "latin1" maps byte n to U+00nn exactly; TextDecoder("latin1") is windows-1252.
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString("latin1");
 }
 export function latin1Bytes(s: string): Uint8Array {
   const b = new Uint8Array(s.length);
@@ -46,7 +46,7 @@ export function bytes(s: string): Uint8Array {
   return te.encode(s);
 }
 export function lower(b: Uint8Array): string {
-  return td.decode(b).toLowerCase();
+  return latin1(b).toLowerCase();
 }
 
 /**

@@ -79,6 +79,7 @@ export class Arena {
 
   /** Allocates `n` bytes (n >= 1); returns the address in 8-byte units, or 0 when the arena is full. */
   alloc(n: number): number {
+    if (n > arenaBytesMax - headerBytes) return 0; // classIndex works on u32 sizes only
     const ci = classIndex(n);
     const size = classBytes(n);
     const u32 = this.u32;

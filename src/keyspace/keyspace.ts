@@ -204,6 +204,7 @@ export class Keyspace {
     const pdb = this.physicalDb(db);
     let slot = t.find(pdb, key, this.h);
     if (slot >= 0 && t.type(slot) !== ObjType.string) {
+      if (expireAt === -1) expireAt = t.expireAt(slot); // KEEPTTL keeps the replaced key's TTL
       this.deleteSlot(t, slot);
       slot = -1;
     }

@@ -142,7 +142,7 @@ export class RequestParser {
     const pending = this.end - start;
     if (this.owned && start === 0 && this.storage.length >= need) return;
     let cap = this.storage.length;
-    if (cap < need) cap = Math.max(need, Math.min(cap * 2, need + bigArgBytes * 32));
+    if (cap < need) cap = Math.max(need, cap * 2);
     const dst = cap === this.storage.length ? this.storage : new Uint8Array(cap);
     if (this.buf === dst) dst.copyWithin(0, start, this.end);
     else dst.set(this.buf.subarray(start, this.end), 0);
@@ -155,18 +155,19 @@ export class RequestParser {
   }
 
   /** Parses "<n>\r\n" at `at`; returns the index after LF, or -1 if incomplete. Sets numValue. */
-  private parseCountLine(at: number, what: "multibulk" | "bulk"): number {
+  private parseCountLine(at: number, what: "multibulk" | "bulk", notBulk = false): number {
     const buf = this.buf;
-    let i = at;
-    const lim = Math.min(this.end, at + inlineBytesMax);
+    let i = at - 1; // the line starts at the type byte ('*', '$' or whatever came instead)
+    const lim = this.end;
     while (i < lim && buf[i] !== CR) i++;
     if (i >= lim) {
-      if (this.end - at > inlineBytesMax) {
+      if (this.end - (at - 1) > inlineBytesMax) {
         throw new ProtocolError(`Protocol error: too big ${what === "multibulk" ? "mbulk" : "bulk"} count string`);
       }
       return -1;
     }
     if (i + 1 >= this.end) return -1;
+    if (notBulk) throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[at - 1])}'`);
     const v = parseLongLong(buf, at, i);
     if (Number.isNaN(v)) {
       throw new ProtocolError(`Protocol error: invalid ${what} length`);
@@ -182,10 +183,7 @@ export class RequestParser {
       const at = base + this.scan;
       if (at >= this.end) return null;
       if (this.expectBulk === 0) {
-        if (buf[at] !== 36 /* '$' */) {
-          throw new ProtocolError(`Protocol error: expected '$', got '${String.fromCharCode(buf[at])}'`);
-        }
-        const r = this.parseCountLine(at + 1, "bulk");
+        const r = this.parseCountLine(at + 1, "bulk", buf[at] !== 36 /* '$' */);
         if (r < 0) return null;
         const n = this.numValue;
         if (n < 0 || n > this.limits.bulkBytesMax) throw new ProtocolError("Protocol error: invalid bulk length");
@@ -243,10 +241,23 @@ function parseLongLong(buf: Uint8Array, start: number, end: number): number {
   }
   if (buf[i] === 48 /* 0 */) return end - i === 1 && !neg ? 0 : NaN;
   let v = 0;
-  for (; i < end; i++) {
-    const d = buf[i] - 48;
+  for (let j = i; j < end; j++) {
+    const d = buf[j] - 48;
     if (d < 0 || d > 9) return NaN;
     v = v * 10 + d;
+  }
+  if (end - i > 19) return NaN;
+  if (end - i === 19) {
+    // Exact int64 range check on the digits (doubles cannot tell 2^63 - 1, 2^63 and 2^63 + 1 apart).
+    const lim = neg ? "9223372036854775808" : "9223372036854775807";
+    for (let j = 0; j < 19; j++) {
+      const c = buf[i + j];
+      const l = lim.charCodeAt(j);
+      if (c !== l) {
+        if (c > l) return NaN;
+        break;
+      }
+    }
   }
   return neg ? -v : v;
 }
@@ -301,8 +312,8 @@ export function splitInlineArgs(buf: Uint8Array, start: number, end: number): Ui
           if (i + 1 < end && !isSpace(buf[i + 1])) return null;
           done = true;
         } else cur.push(c);
-      } else if (c === -1 || isSpace(c)) {
-        done = true;
+      } else if (c === -1 || c === 32 || c === 10 || c === 13 || c === 9) {
+        done = true; // sdssplitargs ends a token only at ' ', '\n', '\r', '\t' ('\v', '\f' are skipped only between tokens)
       } else if (c === 34) inDq = true;
       else if (c === 39) inSq = true;
       else cur.push(c);

@@ -71,7 +71,7 @@ export class ReplyWriter {
     let o = this.len;
     for (let i = 0; i < s.length; i++) {
       const c = s.charCodeAt(i);
-      if (c < 0x80) b[o++] = c;
+      if (c < 0x100) b[o++] = c;
       else {
         const r = enc.encodeInto(s.slice(i), b.subarray(o));
         o += r.written;
@@ -128,7 +128,7 @@ export class ReplyWriter {
     const sp = msg.indexOf(" ");
     this.lastErrorCode = sp < 0 ? msg : msg.slice(0, sp);
     // Redis replaces newlines in error messages with spaces so the protocol stays intact.
-    const clean = msg.includes("\n") || msg.includes("\r") ? msg.replace(/[\r\n]/g, " ") : msg;
+    const clean = msg.includes("\n") || msg.includes("\r") ? msg.replace(/^[\r\n]+|[\r\n]+$/g, "").replace(/[\r\n]/g, " ") : msg;
     this.ensure(clean.length * 3 + 3);
     this.buf[this.len++] = 45; // -
     this.ascii(clean);

@@ -15,15 +15,14 @@ import { Stat } from "./stats.ts";
 import { performEvictions } from "../keyspace/evict.ts";
 import { AssertionError } from "../assert.ts";
 import { log } from "./log.ts";
-
-const td = new TextDecoder("latin1");
+import { latin1 as latin1Str } from "../commands/util.ts";
 
 /** Decodes like C's "%.*s" on a C string: stops at the first NUL, at most `max` bytes. */
 function latin1(b: Uint8Array, max = Infinity): string {
   let end = Math.min(b.length, max);
   const nul = b.subarray(0, end).indexOf(0);
   if (nul >= 0) end = nul;
-  return td.decode(b.subarray(0, end));
+  return latin1Str(b.subarray(0, end));
 }
 
 export function unknownCommandError(argv: Uint8Array[]): string {
