@@ -353,6 +353,7 @@ describe("CONFIG GET", () => {
         ["maxmemory-policy", "noeviction"],
         ["maxmemory-samples", "5"],
         ["maxmemory", "0"],
+        ["maxmemory-clients", "0"],
         ["maxmemory-eviction-tenacity", "10"],
       ]),
     );

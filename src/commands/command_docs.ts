@@ -14,7 +14,7 @@
 import type { CommandSpec } from "./spec.ts";
 import type { Exec } from "../server/exec.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
-import { fullName } from "./registry.ts";
+import { fullName } from "./spec.ts";
 
 export interface ArgDoc {
   name: string;
@@ -453,6 +453,10 @@ export const commandDocs: Readonly<Record<string, CommandDoc>> = {
   "object|idletime": {"summary":"Returns the time since the last access to a Redis object.","since":"2.2.3","group":"generic","complexity":"O(1)","args":[{"name":"key","type":"key","keySpecIndex":0}],"tips":["nondeterministic_output"],"keySpecs":[{"flags":["RO"],"bs":{"index":2},"fk":{"lastkey":0,"keystep":1,"limit":0}}]},
   "object|refcount": {"summary":"Returns the reference count of a value of a key.","since":"2.2.3","group":"generic","complexity":"O(1)","args":[{"name":"key","type":"key","keySpecIndex":0}],"tips":["nondeterministic_output"],"keySpecs":[{"flags":["RO"],"bs":{"index":2},"fk":{"lastkey":0,"keystep":1,"limit":0}}]},
   "memory": {"summary":"A container for memory diagnostics commands.","since":"4.0.0","group":"server","complexity":"Depends on subcommand."},
+  "memory|stats": {"summary":"Returns details about memory usage.","since":"4.0.0","group":"server","complexity":"O(1)","tips":["nondeterministic_output","request_policy:all_shards","response_policy:special"]},
+  "memory|doctor": {"summary":"Outputs a memory problems report.","since":"4.0.0","group":"server","complexity":"O(1)","tips":["nondeterministic_output","request_policy:all_shards","response_policy:special"]},
+  "memory|malloc-stats": {"summary":"Returns the allocator statistics.","since":"4.0.0","group":"server","complexity":"Depends on how much memory is allocated, could be slow","tips":["nondeterministic_output","request_policy:all_shards","response_policy:special"]},
+  "memory|purge": {"summary":"Asks the allocator to release memory.","since":"4.0.0","group":"server","complexity":"Depends on how much memory is allocated, could be slow","tips":["request_policy:all_shards","response_policy:all_succeeded"]},
   "memory|usage": {"summary":"Estimates the memory usage of a key.","since":"4.0.0","group":"server","complexity":"O(N) where N is the number of samples.","args":[{"name":"key","type":"key","keySpecIndex":0},{"name":"count","type":"integer","token":"SAMPLES","flags":["optional"]}],"keySpecs":[{"flags":["RO"],"bs":{"index":2},"fk":{"lastkey":0,"keystep":1,"limit":0}}]},
   "memory|help": {"summary":"Returns helpful text about the different subcommands.","since":"4.0.0","group":"server","complexity":"O(1)"},
 };

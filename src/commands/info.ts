@@ -16,7 +16,7 @@ import { machine, release, totalmem, type } from "node:os";
 import { resolve } from "node:path";
 import type { Exec } from "../server/exec.ts";
 import { Stat, statsRegionSlots } from "../server/stats.ts";
-import { fullName } from "./registry.ts";
+import { fullName } from "./spec.ts";
 import { lruClock } from "../keyspace/clock.ts";
 import { parseArgs } from "../config.ts";
 import { memkeepVersion, redisVersion } from "../version.ts";

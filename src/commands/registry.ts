@@ -7,6 +7,7 @@
 
 import { assert } from "../assert.ts";
 import { type CommandSpec, flagsToBits } from "./spec.ts";
+export { fullName } from "./spec.ts";
 import { groups } from "./groups.ts";
 
 const enc = new TextEncoder();
@@ -59,10 +60,6 @@ export class CommandTable {
   byFullName(name: string): CommandSpec | undefined {
     return this.byName.get(name);
   }
-}
-
-export function fullName(spec: CommandSpec): string {
-  return spec.parent ? `${spec.parent.name}|${spec.name}` : spec.name;
 }
 
 function pushBucket(m: Map<number, Entry[]>, h: number, e: Entry): void {

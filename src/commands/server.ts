@@ -19,7 +19,7 @@ import { Err, eqCI, latin1, lower, utf8 } from "./util.ts";
 import { redactArg, replyHelp, subcommandSyntaxError } from "./connection.ts";
 import { infoCommand, memoryFigures, processStartMs } from "./info.ts";
 import { commandCategories, keyFlagsAt, replyCommandDocs, replyCommandInfo } from "./command_docs.ts";
-import { fullName } from "./registry.ts";
+import { fullName } from "./spec.ts";
 import { keyIndexesOf } from "./spec.ts";
 
 /** Never called for a known subcommand (the dispatcher resolves those). */

@@ -110,3 +110,8 @@ export function keyIndexesOf(spec: CommandSpec, argv: Uint8Array[]): number[] {
   for (let i = spec.firstKey; i <= last && i < argv.length; i += spec.step) out.push(i);
   return out;
 }
+
+/** "get", or "config|get" for a subcommand. */
+export function fullName(spec: CommandSpec): string {
+  return spec.parent ? `${spec.parent.name}|${spec.name}` : spec.name;
+}

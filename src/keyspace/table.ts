@@ -316,6 +316,12 @@ export class Table {
       }
       s++;
     }
+    // An empty table starts small again, so SCAN and RANDOMKEY over it stay cheap. (The buffer
+    // cannot shrink; its pages are reused when the table grows again.)
+    if (this.u32[wCount] === 0) {
+      this.u32[wCapLog2] = capLog2Min;
+      this.u32[wExpireCursor] = 0;
+    }
   }
 
   // ---- iteration --------------------------------------------------------------------------------

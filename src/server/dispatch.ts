@@ -8,7 +8,7 @@
 // always leave in request order. No lock is held across an await.
 
 import { Bits, type CommandSpec, keyIndexesOf } from "../commands/spec.ts";
-import { fullName } from "../commands/registry.ts";
+import { fullName } from "../commands/spec.ts";
 import type { Exec, ReplyFn } from "./exec.ts";
 import { ReplyMode, type Session } from "./session.ts";
 import { Stat } from "./stats.ts";
