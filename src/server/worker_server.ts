@@ -174,7 +174,7 @@ export class WorkerServer {
     out.reset();
     out.resp = s.resp;
     x.ks.noTouch = s.noTouch;
-    while (!s.busy && !s.closeAfterReply && s.outQueuedBytes < outputPauseBytes) {
+    while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes < outputPauseBytes) {
       let argv: Uint8Array[] | null;
       try {
         argv = s.parser.next();
@@ -197,7 +197,13 @@ export class WorkerServer {
         this.awaitReply(s, r);
         break;
       }
-      if (s.outQueuedBytes === 0 && out.len > 256 * 1024) this.flush(s);
+      // Hand big batches to the socket early. When output is already queued, flush appends to
+      // the queue, which raises outQueuedBytes and so ends this loop at outputPauseBytes: a client
+      // that never reads holds at most that much, plus what the kernel took.
+      if (out.len > 256 * 1024) {
+        this.flush(s);
+        if (s.closed) return;
+      }
     }
     try {
       s.parser.retain();
