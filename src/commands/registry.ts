@@ -9,12 +9,14 @@ import { assert } from "../assert.ts";
 import { type CommandSpec, flagsToBits } from "./spec.ts";
 export { fullName } from "./spec.ts";
 import { groups } from "./groups.ts";
+import type { NameResolver } from "../resp/parser.ts";
 
 const enc = new TextEncoder();
 
 interface Entry {
   spec: CommandSpec;
   name: Uint8Array;
+  upper: Uint8Array;
 }
 
 export class CommandTable {
@@ -35,7 +37,7 @@ export class CommandTable {
     spec.bits = flagsToBits(spec.flags);
     this.all.push(spec);
     this.byName.set(full, spec);
-    const entry = { spec, name: enc.encode(spec.name) };
+    const entry = { spec, name: enc.encode(spec.name), upper: enc.encode(spec.name.toUpperCase()) };
     if (parent) {
       spec.parent = parent;
       let m = this.subs.get(parent);
@@ -49,12 +51,28 @@ export class CommandTable {
   }
 
   lookup(name: Uint8Array): CommandSpec | undefined {
-    return find(this.buckets.get(foldHash(name, 0, name.length)), name);
+    return findEntry(this.buckets.get(foldHash(name, 0, name.length)), name, 0, name.length)?.spec;
+  }
+
+  /** A NameResolver for the parser: top-level names resolved on the raw input bytes. */
+  nameResolver(): NameResolver {
+    const buckets = this.buckets;
+    return {
+      last: null,
+      resolve(buf: Uint8Array, start: number, end: number): Uint8Array | null {
+        const e = findEntry(buckets.get(foldHash(buf, start, end)), buf, start, end);
+        this.last = e ? e.spec : null;
+        if (!e) return null;
+        if (sameBytes(e.upper, buf, start)) return e.upper;
+        if (sameBytes(e.name, buf, start)) return e.name;
+        return null;
+      },
+    };
   }
   lookupSub(parent: CommandSpec, name: Uint8Array): CommandSpec | undefined {
     const m = this.subs.get(parent);
     if (!m) return undefined;
-    return find(m.get(foldHash(name, 0, name.length)), name);
+    return findEntry(m.get(foldHash(name, 0, name.length)), name, 0, name.length)?.spec;
   }
   /** By full name ("get", "config|get"), lowercase. */
   byFullName(name: string): CommandSpec | undefined {
@@ -68,16 +86,26 @@ function pushBucket(m: Map<number, Entry[]>, h: number, e: Entry): void {
   else m.set(h, [e]);
 }
 
-function find(bucket: Entry[] | undefined, name: Uint8Array): CommandSpec | undefined {
+function findEntry(bucket: Entry[] | undefined, b: Uint8Array, start: number, end: number): Entry | undefined {
   if (!bucket) return undefined;
+  const len = end - start;
   for (const e of bucket) {
-    if (e.name.length !== name.length) continue;
-    let i = 0;
     const n = e.name;
-    while (i < n.length && (name[i] | (name[i] >= 65 && name[i] <= 90 ? 32 : 0)) === n[i]) i++;
-    if (i === n.length) return e.spec;
+    if (n.length !== len) continue;
+    let i = 0;
+    while (i < len) {
+      const c = b[start + i];
+      if ((c | (c >= 65 && c <= 90 ? 32 : 0)) !== n[i]) break;
+      i++;
+    }
+    if (i === len) return e;
   }
   return undefined;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array, start: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+  return true;
 }
 
 /** FNV-1a over ASCII-lowercased bytes. */

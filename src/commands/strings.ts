@@ -219,7 +219,7 @@ function setGeneric(x: Exec, key: Uint8Array, value: Uint8Array, flags: number, 
   // An expire time already in the past is stored as is: the key is gone at its next access, and
   // until then DBSIZE counts it, as in Redis.
   const keep = (flags & fKEEPTTL) !== 0 ? -1 : expireAt;
-  if (ks.setString(db, key, value, stringEncoding(value), keep) < 0) {
+  if (ks.setStringAfterLookup(db, key, slot, value, stringEncoding(value), keep) < 0) {
     replyOom(x, mark);
     return;
   }

@@ -201,8 +201,18 @@ export class Keyspace {
    */
   setString(db: number, key: Uint8Array, value: Uint8Array, enc: number, expireAt: number): number {
     const t = this.route(key);
-    const pdb = this.physicalDb(db);
-    let slot = t.find(pdb, key, this.h);
+    return this.writeString(t, t.find(this.physicalDb(db), key, this.h), db, key, value, enc, expireAt);
+  }
+
+  /**
+   * setString for a key that lookup(db, key) just returned `slot` for (this.t and this.h still
+   * describe it, and nothing was inserted or removed since): saves a second hash and probe.
+   */
+  setStringAfterLookup(db: number, key: Uint8Array, slot: number, value: Uint8Array, enc: number, expireAt: number): number {
+    return this.writeString(this.t, slot, db, key, value, enc, expireAt);
+  }
+
+  private writeString(t: Table, slot: number, db: number, key: Uint8Array, value: Uint8Array, enc: number, expireAt: number): number {
     if (slot >= 0 && t.type(slot) !== ObjType.string) {
       if (expireAt === -1) expireAt = t.expireAt(slot); // KEEPTTL keeps the replaced key's TTL
       this.deleteSlot(t, slot);
@@ -217,7 +227,7 @@ export class Keyspace {
       if (expireAt !== -1 && !t.setExpire(slot, expireAt)) return -1;
       t.setTypeEnc(slot, ObjType.string, enc);
     }
-    t.arena.u8.set(value, t.valueOffset(slot));
+    copyBytes(value, t.arena.u8, t.valueOffset(slot));
     return slot;
   }
 
@@ -263,4 +273,14 @@ export class Keyspace {
   get lruClockBaseWord(): number {
     return cLruClockBase;
   }
+}
+
+/** dst.set(src, at), with a plain loop for small copies (a native set() call costs more). */
+export function copyBytes(src: Uint8Array, dst: Uint8Array, at: number): void {
+  const n = src.length;
+  if (n > 32) {
+    dst.set(src, at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[i];
 }

@@ -84,7 +84,9 @@ export class Table {
   }
   /** Bytes of the slot array (memory accounting). */
   get tableBytes(): number {
-    return this.sab.byteLength;
+    // Equal to the slot buffer's size (it is grown to exactly this), without reading byteLength,
+    // which is slow on a growable buffer: the maxmemory check reads this before every command.
+    return (headerWords + (4 << this.u32[wCapLog2])) * 4;
   }
 
   // ---- slot accessors -------------------------------------------------------------------------

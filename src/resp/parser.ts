@@ -28,6 +28,16 @@ const unauthBulkBytesMax = 16384;
 const CR = 13;
 const LF = 10;
 
+/**
+ * Resolves a command name straight from the input bytes (no view). Returns bytes equal to the
+ * name to use as argv[0] (the table's own copy, saving a view allocation), or null to get a view;
+ * either way `last` holds what it resolved (the command spec, or null) for the dispatcher.
+ */
+export interface NameResolver {
+  resolve(buf: Uint8Array, start: number, end: number): Uint8Array | null;
+  last: unknown;
+}
+
 export class QueryBufferLimitError extends Error {
   override name = "QueryBufferLimitError";
 }
@@ -48,8 +58,10 @@ export class RequestParser {
   authRequired = false;
   /** Bytes received in total (INFO total_net_input_bytes). */
   bytesIn = 0;
+  /** What `names` resolved for the command next() returned last (null for inline commands). */
+  nameHint: unknown = null;
 
-  constructor(public limits: ParserLimits) {}
+  constructor(public limits: ParserLimits, private names: NameResolver | null = null) {}
 
   /** Makes `chunk` the input of this data event (after whatever was retained). */
   feed(chunk: Uint8Array): void {
@@ -88,6 +100,7 @@ export class RequestParser {
         if (this.buf[this.pos] !== 42 /* '*' */) {
           const argv = this.parseInline();
           if (argv === null) return null;
+          this.nameHint = null;
           if (argv.length === 0) continue;
           return argv;
         }
@@ -202,7 +215,18 @@ export class RequestParser {
       this.expectBulk = 0;
     }
     const argv = new Array<Uint8Array>(this.argc);
-    for (let k = 0; k < this.argc; k++) {
+    let k = 0;
+    this.nameHint = null;
+    if (this.names !== null) {
+      const o = base + this.argOffs[0];
+      const name = this.names.resolve(buf, o, o + this.argLens[0]);
+      this.nameHint = this.names.last;
+      if (name !== null) {
+        argv[0] = name;
+        k = 1;
+      }
+    }
+    for (; k < this.argc; k++) {
       const o = base + this.argOffs[k];
       argv[k] = buf.subarray(o, o + this.argLens[k]);
     }

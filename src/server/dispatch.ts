@@ -42,8 +42,8 @@ function arityOk(arity: number, argc: number): boolean {
 }
 
 /** Resolves the spec for argv, writing the error reply when there is none. */
-export function resolveCommand(x: Exec, argv: Uint8Array[]): CommandSpec | null {
-  let spec = x.table.lookup(argv[0]);
+export function resolveCommand(x: Exec, argv: Uint8Array[], hint: CommandSpec | null = null): CommandSpec | null {
+  let spec = hint ?? x.table.lookup(argv[0]);
   if (!spec) {
     x.out.error(unknownCommandError(argv));
     return null;
@@ -80,12 +80,12 @@ export function resolveCommand(x: Exec, argv: Uint8Array[]): CommandSpec | null 
  * Runs one command for session s. Returns a Promise when the reply is asynchronous (the caller
  * pauses the session until it settles), otherwise undefined.
  */
-export function dispatch(x: Exec, s: Session, argv: Uint8Array[]): Promise<ReplyFn> | undefined {
+export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandSpec | null = null): Promise<ReplyFn> | undefined {
   x.s = s;
   const out = x.out;
   const mark = out.len;
   const errorsBefore = out.errors;
-  const spec = resolveCommand(x, argv);
+  const spec = resolveCommand(x, argv, hint);
   if (spec === null) {
     finishReply(x, s, mark);
     countError(x, errorsBefore);
@@ -100,8 +100,13 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[]): Promise<Reply
     return undefined;
   }
   if (x.pauseUntilMs > 0 && isPausedFor(x, bits)) return waitForUnpause(x, s, argv);
-  x.ks.now = Date.now();
-  if ((bits & Bits.denyoom) !== 0 && x.cfg.maxmemory > 0 && !performEvictions(x)) {
+  // One clock read per command: a command starts where the previous one ended (x.clock; the
+  // session loop reads the clock once per batch), so its time includes its own parsing.
+  const t0 = x.clock;
+  x.ks.now = Math.floor(t0 + x.clockOffsetMs);
+  // As Redis: with maxmemory set, every command first evicts what it must; only commands that
+  // may grow memory (denyoom) are refused when nothing could be freed.
+  if (x.cfg.maxmemory > 0 && !performEvictions(x) && (bits & Bits.denyoom) !== 0) {
     out.error("OOM command not allowed when used memory > 'maxmemory'.");
     x.stats.commandRejected(spec.id!);
     finishReply(x, s, mark);
@@ -110,7 +115,6 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[]): Promise<Reply
   }
   const ks = x.ks;
   ks.countHits = (bits & Bits.readonly) !== 0;
-  const t0 = performance.now();
   let r: Promise<ReplyFn> | undefined;
   try {
     r = execute(x, spec, argv);
@@ -122,7 +126,9 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[]): Promise<Reply
     out.error(`ERR internal error in '${fullName(spec)}'`);
     r = undefined;
   }
-  const usec = (performance.now() - t0) * 1000;
+  const t1 = performance.now();
+  x.clock = t1;
+  const usec = (t1 - t0) * 1000;
   if (ks.hits !== 0 || ks.misses !== 0 || ks.expiredKeys !== 0) flushKeyspaceCounters(x);
   x.stats.command(spec.id!, usec);
   s.lastCmd = spec.parent ? fullName(spec) : spec.name;

@@ -50,6 +50,13 @@ export class Exec {
   pauseUntilMs = 0;
   pauseWritesOnly = false;
   readonly startMs = Date.now();
+  /**
+   * Date.now() - performance.now(), refreshed every cron tick: the dispatcher reads one clock
+   * (performance.now) per command and derives the wall-clock ms from it.
+   */
+  clockOffsetMs = Date.now() - performance.now();
+  /** performance.now() at the end of the last command (or the start of the batch). */
+  clock = performance.now();
 
   constructor(
     readonly ks: Keyspace,

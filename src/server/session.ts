@@ -7,7 +7,7 @@
 // The output queue itself is bounded by client-output-buffer-limit (hard and soft), as Redis does.
 
 import type { Socket } from "bun";
-import { RequestParser, type ParserLimits } from "../resp/parser.ts";
+import { RequestParser, type NameResolver, type ParserLimits } from "../resp/parser.ts";
 
 /** CLIENT REPLY: skipNext is set by CLIENT REPLY SKIP and becomes skip once that command is done. */
 export const ReplyMode = { on: 0, off: 1, skip: 2, skipNext: 3 } as const;
@@ -49,10 +49,10 @@ export class Session {
   /** Set by CLIENT KILL and friends: the session is closed at the next opportunity. */
   killed = false;
 
-  constructor(id: number, socket: Socket<SessionData>, limits: ParserLimits, now: number) {
+  constructor(id: number, socket: Socket<SessionData>, limits: ParserLimits, now: number, names: NameResolver | null = null) {
     this.id = id;
     this.socket = socket;
-    this.parser = new RequestParser(limits);
+    this.parser = new RequestParser(limits, names);
     const ra = socket.remoteAddress ?? "?";
     const rp = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
     this.addr = formatAddr(ra, rp);

@@ -10,7 +10,8 @@ import type { Socket, TCPSocketListenOptions, TCPSocketListener } from "bun";
 import { Config, type ConfigSnapshot } from "../config.ts";
 import { Keyspace, type KeyspaceBuffers } from "../keyspace/keyspace.ts";
 import { ReplyWriter } from "../resp/writer.ts";
-import { ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
+import { type NameResolver, ProtocolError, QueryBufferLimitError } from "../resp/parser.ts";
+import type { CommandSpec } from "../commands/spec.ts";
 import { commandTable } from "../commands/registry.ts";
 import { dispatch, finishReply } from "./dispatch.ts";
 import { Exec, type PeerRequest, type Peers, type ReplyFn } from "./exec.ts";
@@ -18,7 +19,7 @@ import { Session, type SessionData, outputPauseBytes } from "./session.ts";
 import { Stat, Stats } from "./stats.ts";
 import { SlowLog } from "./slowlog.ts";
 import { activeExpireCycle } from "../keyspace/expire_cycle.ts";
-import { isLfuPolicy, policyCode } from "../keyspace/evict.ts";
+import { evictionStep, isLfuPolicy, policyCode } from "../keyspace/evict.ts";
 import { answerPeerRequest } from "./peer_requests.ts";
 import { log } from "./log.ts";
 import { trackInstantaneousMetrics } from "../commands/info.ts";
@@ -56,6 +57,8 @@ export class WorkerServer {
   private nextPeerId = 1;
   private timers: ReturnType<typeof setInterval>[] = [];
   private port = 0;
+  /** Command names resolved on raw input bytes, shared by this worker's parsers. */
+  private readonly names: NameResolver;
 
   constructor(private init: WorkerInit, private post: (m: FromWorker) => void) {
     const cfg = Config.fromJSON(init.config);
@@ -68,9 +71,17 @@ export class WorkerServer {
       broadcast: (req) => this.broadcast(req),
       shutdown: () => this.post({ type: "shutdownRequest" }),
     };
+    this.names = table.nameResolver();
     this.x = new Exec(ks, new ReplyWriter(), cfg, stats, table, peers, this.sessions, slowlog,
       init.worker, init.workers, init.runId, () => this.port);
     this.applyConfig();
+    // Redis evicts at once when maxmemory is lowered, not at the next write.
+    cfg.onChange("maxmemory", () => {
+      if (this.init.worker === 0 && this.x.cfg.maxmemory > 0) {
+        this.x.ks.now = Date.now();
+        evictionStep(this.x);
+      }
+    });
     for (const name of ["maxmemory-policy", "lfu-log-factor", "lfu-decay-time", "proto-max-bulk-len", "client-query-buffer-limit"]) {
       cfg.onChange(name, () => this.applyConfig());
     }
@@ -140,7 +151,7 @@ export class WorkerServer {
     const s = new Session(x.ks.nextClientId(), socket, {
       bulkBytesMax: x.cfg.protoMaxBulkLen,
       queryBufferBytesMax: x.cfg.clientQueryBufferLimit,
-    }, now);
+    }, now, this.names);
     s.authenticated = x.cfg.requirepass === "";
     s.parser.authRequired = !s.authenticated;
     socket.data = { session: s };
@@ -174,6 +185,7 @@ export class WorkerServer {
     out.reset();
     out.resp = s.resp;
     x.ks.noTouch = s.noTouch;
+    x.clock = performance.now();
     while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes < outputPauseBytes) {
       let argv: Uint8Array[] | null;
       try {
@@ -188,7 +200,7 @@ export class WorkerServer {
         break;
       }
       if (argv === null) break;
-      const r = dispatch(x, s, argv);
+      const r = dispatch(x, s, argv, s.parser.nameHint as CommandSpec | null);
       out.resp = s.resp; // HELLO may have switched it
       x.ks.noTouch = s.noTouch;
       if (r !== undefined) {
@@ -225,6 +237,7 @@ export class WorkerServer {
         x.s = s;
         const mark = x.out.len;
         const errs = x.out.errors;
+        x.clock = performance.now();
         fn(x);
         finishReply(x, s, mark);
         if (x.out.errors !== errs) x.stats.add(Stat.errorReplies, x.out.errors - errs);
@@ -332,6 +345,7 @@ export class WorkerServer {
   private cron(): void {
     const x = this.x;
     const now = Date.now();
+    x.clockOffsetMs = now - performance.now();
     if (this.init.worker === 0) trackInstantaneousMetrics(x, now);
     if (this.init.worker < x.ks.shardCount) activeExpireCycle(x, this.init.worker, 1000 / Math.max(1, x.cfg.hz));
     const idleMs = x.cfg.timeout * 1000;
