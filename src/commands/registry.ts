@@ -6,7 +6,7 @@
 // in shared memory indexed by id.
 
 import { assert } from "../assert.ts";
-import { type CommandSpec, flagsToBits } from "./spec.ts";
+import { type CommandSpec, flagsToBits, lockModeOf } from "./spec.ts";
 export { fullName } from "./spec.ts";
 import { groups } from "./groups.ts";
 import type { NameResolver } from "../resp/parser.ts";
@@ -35,6 +35,7 @@ export class CommandTable {
     assert(!this.byName.has(full), `registry: duplicate command ${full}`);
     spec.id = this.all.length;
     spec.bits = flagsToBits(spec.flags);
+    spec.lockMode = lockModeOf(spec);
     this.all.push(spec);
     this.byName.set(full, spec);
     const entry = { spec, name: enc.encode(spec.name), upper: enc.encode(spec.name.toUpperCase()) };

@@ -30,6 +30,16 @@ export interface CommandSpec {
   bits?: number;
   /** Parent command for subcommands ("config" for "config|get"). */
   parent?: CommandSpec;
+  /** Filled by the registry from `shards` and the key positions: LockMode. */
+  lockMode?: number;
+}
+
+/** What the dispatcher locks for a command (derived once per spec). */
+export const LockMode = { none: 0, keys: 1, all: 2 } as const;
+
+export function lockModeOf(spec: CommandSpec): number {
+  const mode = spec.shards ?? (spec.firstKey > 0 || spec.keyIndexes ? "keys" : "none");
+  return mode === "all" ? LockMode.all : mode === "keys" ? LockMode.keys : LockMode.none;
 }
 
 export const Bits = {

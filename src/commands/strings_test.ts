@@ -38,6 +38,7 @@ describe("out of memory from the keyspace replies only the OOM error", () => {
     const { ks, run } = harness();
     run("SET", "k", "old");
     ks.setString = () => -1;
+    ks.setStringAfterLookup = () => -1;
     expect(run("SET", "k", "new", "GET")).toBe(oomReply);
     expect(run("GET", "k")).toBe("$3\r\nold\r\n");
     expect(run("SET", "k2", "v")).toBe(oomReply);

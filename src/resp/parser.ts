@@ -170,6 +170,21 @@ export class RequestParser {
   /** Parses "<n>\r\n" at `at`; returns the index after LF, or -1 if incomplete. Sets numValue. */
   private parseCountLine(at: number, what: "multibulk" | "bulk", notBulk = false): number {
     const buf = this.buf;
+    if (!notBulk) {
+      // Fast path for what clients send: 1-15 plain digits, no leading zero, then CR LF.
+      let j = at;
+      let v = 0;
+      let c = 0;
+      const stop = Math.min(this.end, at + 15);
+      while (j < stop && (c = buf[j]) >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        j++;
+      }
+      if (j > at && j + 1 < this.end && buf[j] === CR && (buf[at] !== 48 || j === at + 1)) {
+        this.numValue = v;
+        return j + 2;
+      }
+    }
     let i = at - 1; // the line starts at the type byte ('*', '$' or whatever came instead)
     const lim = this.end;
     while (i < lim && buf[i] !== CR) i++;

@@ -7,7 +7,7 @@
 // client pause): the session then waits for it before running the next buffered command, so replies
 // always leave in request order. No lock is held across an await.
 
-import { Bits, type CommandSpec, keyIndexesOf } from "../commands/spec.ts";
+import { Bits, type CommandSpec, keyIndexesOf, LockMode } from "../commands/spec.ts";
 import { fullName } from "../commands/spec.ts";
 import type { Exec, ReplyFn } from "./exec.ts";
 import { ReplyMode, type Session } from "./session.ts";
@@ -173,9 +173,9 @@ export function finishReply(x: Exec, s: Session, mark: number): void {
 /** Locks the shards argv's keys live on, runs the handler, unlocks. */
 export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise<ReplyFn> | undefined {
   const ks = x.ks;
-  const mode = spec.shards ?? (spec.firstKey > 0 || spec.keyIndexes ? "keys" : "none");
-  if (mode === "none") return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
-  if (ks.shardCount === 1 || mode === "all") {
+  const mode = spec.lockMode!;
+  if (mode === LockMode.none) return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
+  if (ks.shardCount === 1 || mode === LockMode.all) {
     if (ks.shardCount === 1) ks.lock(0);
     else ks.lockAll();
     try {
