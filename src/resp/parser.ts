@@ -27,6 +27,13 @@ const unauthMultibulkMax = 10;
 const unauthBulkBytesMax = 16384;
 const CR = 13;
 const LF = 10;
+const pooledArgBytesMax = 64;
+const pooledArgsMax = 8;
+/** Per thread (module instance): argPool[position * 65 + length] is a Uint8Array of that length. */
+const argPool: Uint8Array[] = [];
+for (let k = 0; k < pooledArgsMax; k++) {
+  for (let n = 0; n <= pooledArgBytesMax; n++) argPool.push(new Uint8Array(n));
+}
 
 /**
  * Resolves a command name straight from the input bytes (no view). Returns bytes equal to the
@@ -61,7 +68,16 @@ export class RequestParser {
   /** What `names` resolved for the command next() returned last (null for inline commands). */
   nameHint: unknown = null;
 
-  constructor(public limits: ParserLimits, private names: NameResolver | null = null) {}
+  /**
+   * `reuseArgs`: short arguments are copied into this thread's reused arrays instead of views, so
+   * an argv is valid only until the next call of next() (the session runs each command before
+   * parsing the next). Without it, argv views stay valid until retain().
+   */
+  constructor(
+    public limits: ParserLimits,
+    private names: NameResolver | null = null,
+    private reuseArgs = false,
+  ) {}
 
   /** Makes `chunk` the input of this data event (after whatever was retained). */
   feed(chunk: Uint8Array): void {
@@ -243,7 +259,15 @@ export class RequestParser {
     }
     for (; k < this.argc; k++) {
       const o = base + this.argOffs[k];
-      argv[k] = buf.subarray(o, o + this.argLens[k]);
+      const n = this.argLens[k];
+      if (this.reuseArgs && n <= pooledArgBytesMax && k < pooledArgsMax) {
+        // A short argument is copied into this thread's array for (position, length): a byte loop
+        // costs less than creating a view. Handlers use argv only during the call (style.md), and
+        // one command runs at a time per thread, so the arrays are free again by the next command.
+        const v = argPool[k * (pooledArgBytesMax + 1) + n];
+        for (let i = 0; i < n; i++) v[i] = buf[o + i];
+        argv[k] = v;
+      } else argv[k] = buf.subarray(o, o + n);
     }
     this.pos = base + this.scan;
     this.argc = -1;

@@ -55,7 +55,17 @@ interface FastResult {
  * Anything thrown that is not ProtocolError/QueryBufferLimitError propagates.
  */
 function runFast(chunks: Uint8Array[], limits: ParserLimits = redisLimits, authRequired = false): FastResult {
-  const p = new RequestParser(limits);
+  // The session's mode (reused argument arrays, argv valid until the next next()) must give exactly
+  // what the view mode gives.
+  const plain = runFastMode(chunks, limits, authRequired, false);
+  const reused = runFastMode(chunks, limits, authRequired, true);
+  expect(show(reused.commands)).toEqual(show(plain.commands));
+  expect([reused.error, reused.errorKind, reused.pendingBytes]).toEqual([plain.error, plain.errorKind, plain.pendingBytes]);
+  return plain;
+}
+
+function runFastMode(chunks: Uint8Array[], limits: ParserLimits, authRequired: boolean, reuseArgs: boolean): FastResult {
+  const p = new RequestParser(limits, null, reuseArgs);
   p.authRequired = authRequired;
   const commands: Uint8Array[][] = [];
   for (const original of chunks) {
@@ -65,7 +75,8 @@ function runFast(chunks: Uint8Array[], limits: ParserLimits = redisLimits, authR
       p.feed(chunk);
       for (let argv = p.next(); argv !== null; argv = p.next()) {
         if (argv.length === 0) throw new Error("next() returned an empty argv");
-        views.push(argv);
+        // Reused arrays are valid until the next next(): copy at once, as the session uses them.
+        views.push(reuseArgs ? argv.map((a) => a.slice()) : argv);
       }
       commands.push(...views.map((argv) => argv.map((a) => a.slice())));
       p.retain();

@@ -52,7 +52,7 @@ export class Session {
   constructor(id: number, socket: Socket<SessionData>, limits: ParserLimits, now: number, names: NameResolver | null = null) {
     this.id = id;
     this.socket = socket;
-    this.parser = new RequestParser(limits, names);
+    this.parser = new RequestParser(limits, names, true);
     const ra = socket.remoteAddress ?? "?";
     const rp = (socket as unknown as { remotePort?: number }).remotePort ?? 0;
     this.addr = formatAddr(ra, rp);
