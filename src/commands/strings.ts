@@ -326,9 +326,9 @@ function msetGeneric(x: Exec, argv: Uint8Array[], nx: boolean): void {
     }
   }
   for (let i = 1; i < argv.length; i += 2) {
-    ks.lookup(db, argv[i]); // lazy expiry (expired_keys), as setKey's lookupKeyWrite
+    const slot = ks.lookup(db, argv[i]); // lazy expiry (expired_keys), as setKey's lookupKeyWrite
     // Keys set before an OOM stay set: the arena cannot promise room for all pairs up front.
-    if (ks.setString(db, argv[i], argv[i + 1], stringEncoding(argv[i + 1]), 0) < 0) {
+    if (ks.setStringAfterLookup(db, argv[i], slot, argv[i + 1], stringEncoding(argv[i + 1]), 0) < 0) {
       x.out.error(Err.oom);
       return;
     }

@@ -39,6 +39,7 @@ describe("out of memory from the keyspace replies only the OOM error", () => {
     run("SET", "k", "old");
     ks.setString = () => -1;
     ks.setStringAfterLookup = () => -1;
+    ks.setStringAfterLookup = () => -1;
     expect(run("SET", "k", "new", "GET")).toBe(oomReply);
     expect(run("GET", "k")).toBe("$3\r\nold\r\n");
     expect(run("SET", "k2", "v")).toBe(oomReply);
@@ -50,6 +51,7 @@ describe("out of memory from the keyspace replies only the OOM error", () => {
     const { ks, run } = harness();
     run("SET", "k", "old");
     ks.setString = () => -1;
+    ks.setStringAfterLookup = () => -1;
     expect(run("GETSET", "k", "new")).toBe(oomReply);
     expect(run("GETSET", "nokey", "new")).toBe(oomReply);
   });
@@ -69,6 +71,7 @@ describe("out of memory from the keyspace replies only the OOM error", () => {
     run("SET", "s", "abc");
     run("SET", "n", "5");
     ks.setString = () => -1;
+    ks.setStringAfterLookup = () => -1;
     ks.insert = () => -1;
     table.resizeValue = () => false;
     expect(run("APPEND", "s", "def")).toBe(oomReply);

@@ -28,8 +28,8 @@ const unauthBulkBytesMax = 16384;
 const CR = 13;
 const LF = 10;
 const pooledArgBytesMax = 64;
-const pooledArgsMax = 8;
-/** Per thread (module instance): argPool[position * 65 + length] is a Uint8Array of that length. */
+const pooledArgsMax = 24;
+/** Per thread (module instance): argPool[position * 65 + length] is a Uint8Array of that length (24 x 65 arrays, ~60 KiB). */
 const argPool: Uint8Array[] = [];
 for (let k = 0; k < pooledArgsMax; k++) {
   for (let n = 0; n <= pooledArgBytesMax; n++) argPool.push(new Uint8Array(n));
