@@ -6,7 +6,6 @@
 import { Config, ConfigError } from "./config.ts";
 import { createKeyspaceBuffers } from "./keyspace/keyspace.ts";
 import { createStatsBuffer } from "./server/stats.ts";
-import { commandTable } from "./commands/registry.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./server/worker_server.ts";
 import { log, setLogLevel } from "./server/log.ts";
 import { memkeepVersion } from "./version.ts";
@@ -32,7 +31,8 @@ async function main(): Promise<void> {
   setLogLevel(cfg.loglevel);
   const workers = cfg.shardWorkers;
   const ks = createKeyspaceBuffers(workers, cfg.databases);
-  const stats = createStatsBuffer(workers, commandTable().all.length);
+  // Sized for statsCommandsMax commands, so this thread never loads the command modules (~10 MB).
+  const stats = createStatsBuffer(workers);
   const slowlogIds = new SharedArrayBuffer(4);
   const runId = randomHex(40);
   log("notice", `memkeep ${memkeepVersion} starting, pid=${process.pid}, shard workers=${workers}`);

@@ -160,7 +160,7 @@ interface Cfg {
 /** A keyspace with a minimal Exec: no locks held (eviction takes them), real shared-memory stats. */
 class Harness {
   readonly ks: Keyspace;
-  readonly stats = new Stats(createStatsBuffer(1, 0), 0, 1, 0);
+  readonly stats = new Stats(createStatsBuffer(1), 0, 1, 0);
   readonly cfg: Cfg;
   readonly x: Exec & { pauseUntilMs: number };
 

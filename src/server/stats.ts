@@ -4,6 +4,8 @@
 // Region layout (f64): scalar counters [0, 64), then 4 per command id (calls, usec, rejected,
 // failed), then one per known error code.
 
+import { assert } from "../assert.ts";
+
 export const Stat = {
   connectionsReceived: 0,
   commandsProcessed: 1,
@@ -56,8 +58,11 @@ export function statsRegionSlots(commandCount: number): number {
   return scalarSlots + commandCount * 4 + errorCodes.length + 1;
 }
 
-export function createStatsBuffer(workers: number, commandCount: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(workers * statsRegionSlots(commandCount) * 8);
+/** Command ids (commands and subcommands) the stats regions have room for; asserted by Stats. */
+export const statsCommandsMax = 1024;
+
+export function createStatsBuffer(workers: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(workers * statsRegionSlots(statsCommandsMax) * 8);
 }
 
 export class Stats {
@@ -69,6 +74,8 @@ export class Stats {
   private readonly errBase: number;
 
   constructor(sab: SharedArrayBuffer, worker: number, workers: number, commandCount: number) {
+    assert(commandCount <= statsCommandsMax, "stats: more commands than statsCommandsMax");
+    commandCount = statsCommandsMax;
     this.region = statsRegionSlots(commandCount);
     this.workers = workers;
     this.all = new Float64Array(sab);
