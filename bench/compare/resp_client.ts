@@ -36,26 +36,9 @@ const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
 /** Encodes one command as a RESP array of bulk strings. */
-export function encodeCommand(args: readonly (string | Uint8Array)[]): Uint8Array {
-  const parts: Uint8Array[] = [textEncoder.encode(`*${args.length}\r\n`)];
-  for (const arg of args) {
-    const bytes = typeof arg === "string" ? textEncoder.encode(arg) : arg;
-    parts.push(textEncoder.encode(`$${bytes.length}\r\n`), bytes, textEncoder.encode("\r\n"));
-  }
-  return concatBytes(parts);
-}
+import { concatBytes, encodeCommand } from "../../src/resp/encode.ts";
 
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+export { concatBytes, encodeCommand };
 
 /**
  * Resumable RESP2 reply parser. `push` appends bytes; `next` returns the next complete top-level

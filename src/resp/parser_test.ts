@@ -14,6 +14,7 @@
 //   give the same commands, the same error (or none) and the same pending tail, and the parser may
 //   only throw ProtocolError. A watchdog thread turns a hang into a report naming the input.
 
+import { concatBytes } from "./encode.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { encodeCommand, escapeBytes } from "../../test/helpers/resp_codec.ts";
@@ -27,17 +28,7 @@ const b = (s: string) => te.encode(s);
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 const redisLimits: ParserLimits = { bulkBytesMax: 512 * 1024 * 1024, queryBufferBytesMax: 1024 * 1024 * 1024 };
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+const concat = concatBytes;
 
 // ---- driving the parser as the session does -------------------------------------------------------
 

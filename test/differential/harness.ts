@@ -14,6 +14,7 @@
 //   is a cursor command (iterated to the end on each server; the sets of elements must match).
 // - After the stream, a final check compares each touched database's keys, types and string values.
 
+import { encodeCommand } from "../../src/resp/encode.ts";
 import { RespClient } from "../helpers/resp.ts";
 import {
   type Arg,
@@ -831,16 +832,5 @@ function joinPair(field: Uint8Array, value: Uint8Array): Uint8Array {
 
 /** A RESP array of bulk strings, used to show and compare collected cursor elements. */
 function encodeList(items: Uint8Array[]): Uint8Array {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [enc.encode(`*${items.length}\r\n`)];
-  for (const item of items) parts.push(enc.encode(`$${item.length}\r\n`), item, enc.encode("\r\n"));
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return encodeCommand(items);
 }

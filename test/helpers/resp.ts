@@ -12,6 +12,7 @@
 // A read that times out gives up its place in the queue, so the reply it was waiting for would go to
 // the next read: after a timeout, close the client rather than reuse it.
 
+import { concatBytes } from "../../src/resp/encode.ts";
 import type { Socket } from "bun";
 import {
   type Arg,
@@ -149,15 +150,7 @@ export class RespClient {
 
   /** Sends all commands in one write, then returns their replies in order. */
   async pipeline(commands: readonly (readonly Arg[])[]): Promise<Uint8Array[]> {
-    const encoded = commands.map((command) => encodeCommand(command));
-    let size = 0;
-    for (const part of encoded) size += part.length;
-    const batch = new Uint8Array(size);
-    let at = 0;
-    for (const part of encoded) {
-      batch.set(part, at);
-      at += part.length;
-    }
+    const batch = concatBytes(commands.map((command) => encodeCommand(command)));
     const reads = commands.map(() => this.readReply());
     this.write(batch);
     return Promise.all(reads);

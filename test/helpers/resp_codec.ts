@@ -282,28 +282,9 @@ export function decodeReply(bytes: Uint8Array, mode: BulkMode = "string"): RespV
 }
 
 /** Encodes one command as a RESP multibulk. */
-export function encodeCommand(args: readonly Arg[]): Uint8Array {
-  const parts = args.map((arg) => (typeof arg === "string" ? encoder.encode(arg) : arg));
-  let size = 0;
-  const headers = parts.map((part) => {
-    const header = encoder.encode(`$${part.length}\r\n`);
-    size += header.length + part.length + 2;
-    return header;
-  });
-  const head = encoder.encode(`*${parts.length}\r\n`);
-  const out = new Uint8Array(head.length + size);
-  out.set(head, 0);
-  let at = head.length;
-  for (let i = 0; i < parts.length; i++) {
-    out.set(headers[i]!, at);
-    at += headers[i]!.length;
-    out.set(parts[i]!, at);
-    at += parts[i]!.length;
-    out[at++] = CR;
-    out[at++] = LF;
-  }
-  return out;
-}
+import { encodeCommand } from "../../src/resp/encode.ts";
+
+export { encodeCommand };
 
 export function toBytes(data: Arg): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
