@@ -34,6 +34,9 @@ const argPool: Uint8Array[] = [];
 for (let k = 0; k < pooledArgsMax; k++) {
   for (let n = 0; n <= pooledArgBytesMax; n++) argPool.push(new Uint8Array(n));
 }
+/** Per thread: argvPool[argc] is the argv array reused for commands of argc arguments. */
+const argvPool: Uint8Array[][] = [];
+for (let n = 0; n <= pooledArgsMax; n++) argvPool.push(new Array<Uint8Array>(n).fill(argPool[0]));
 
 /**
  * Resolves a command name straight from the input bytes (no view). Returns bytes equal to the
@@ -245,7 +248,8 @@ export class RequestParser {
       this.scan += n + 2;
       this.expectBulk = 0;
     }
-    const argv = new Array<Uint8Array>(this.argc);
+    // In reuse mode the argv array itself is reused per argument count (same validity contract).
+    const argv = this.reuseArgs && this.argc <= pooledArgsMax ? argvPool[this.argc] : new Array<Uint8Array>(this.argc);
     let k = 0;
     this.nameHint = null;
     if (this.names !== null) {
