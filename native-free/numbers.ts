@@ -158,10 +158,24 @@ const smallInts: Uint8Array[] = Array.from({ length: smallIntCacheSize }, (_, i)
 
 /** Number of ASCII bytes writeInt produces for the safe integer n. */
 export function intByteLength(n: number): number {
-  let len = n < 0 ? 2 : 1;
-  let v = Math.abs(n);
-  while (v >= 10) {
-    v = Math.floor(v / 10);
+  const v = n < 0 ? -n : n;
+  const sign = n < 0 ? 1 : 0;
+  // Comparisons, not divisions: INCR replies and values call this on every command.
+  if (v < 1e9) {
+    if (v < 10) return sign + 1;
+    if (v < 100) return sign + 2;
+    if (v < 1000) return sign + 3;
+    if (v < 1e4) return sign + 4;
+    if (v < 1e5) return sign + 5;
+    if (v < 1e6) return sign + 6;
+    if (v < 1e7) return sign + 7;
+    if (v < 1e8) return sign + 8;
+    return sign + 9;
+  }
+  let len = sign + 9;
+  let w = Math.floor(v / 1e9);
+  while (w >= 1) {
+    w = Math.floor(w / 10);
     len++;
   }
   return len;
@@ -173,8 +187,14 @@ export function writeInt(n: number, out: Uint8Array, offset: number): number {
   const end = offset + intByteLength(n);
   let v = Math.abs(n);
   let at = end;
-  do {
+  // Above 2^31 the digits come from float division; below, integer division is cheaper.
+  while (v >= 2147483648) {
     const q = Math.floor(v / 10);
+    out[--at] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  do {
+    const q = (v / 10) | 0;
     out[--at] = 0x30 + (v - q * 10);
     v = q;
   } while (v > 0);

@@ -8,6 +8,7 @@
 // strings, null -> $-1 / *-1, booleans -> integers, push -> arrays).
 
 import { formatDouble } from "./double.ts";
+import { intByteLength } from "../../native-free/numbers.ts";
 
 const enc = new TextEncoder();
 export const OK = enc.encode("+OK\r\n");
@@ -104,12 +105,15 @@ export class ReplyWriter {
       this.ascii(BigInt(n).toString());
       return;
     }
-    let digits = 1;
-    for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-    let o = this.len + digits;
+    let o = this.len + intByteLength(n);
     this.len = o;
-    while (n >= 10) {
+    while (n >= 2147483648) {
       const q = Math.floor(n / 10);
+      b[--o] = 48 + (n - q * 10);
+      n = q;
+    }
+    while (n >= 10) {
+      const q = (n / 10) | 0;
       b[--o] = 48 + (n - q * 10);
       n = q;
     }
