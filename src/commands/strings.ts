@@ -473,6 +473,19 @@ function incrBy(x: Exec, key: Uint8Array, by: number | bigint): void {
   const slot = lookupString(x, key);
   if (slot === wrongTypeSlot) return;
   const t = ks.t;
+  if (slot >= 0 && typeof by === "number") {
+    // Fast path: a safe integer whose result has as many digits is rewritten in place.
+    const off = t.valueOffset(slot);
+    const len = t.valueLen(slot);
+    const cur = parseSafeInt(t.arena.u8, off, off + len);
+    const next = cur + by;
+    if (!Number.isNaN(cur) && Number.isSafeInteger(next) && intByteLength(next) === len) {
+      writeInt(next, t.arena.u8, off);
+      t.setTypeEnc(slot, ObjType.string, ObjEnc.int);
+      x.out.int(next);
+      return;
+    }
+  }
   let cur: number | bigint = 0;
   if (slot >= 0) {
     const off = t.valueOffset(slot);

@@ -69,7 +69,8 @@ describe("out of memory from the keyspace replies only the OOM error", () => {
   test("APPEND, SETRANGE, INCR, INCRBYFLOAT, MSET, MSETNX on new and existing keys", () => {
     const { ks, run, table } = harness();
     run("SET", "s", "abc");
-    run("SET", "n", "5");
+    // 9 -> 10 needs a longer value (a same-length INCR is rewritten in place and needs no memory).
+    run("SET", "n", "9");
     ks.setString = () => -1;
     ks.setStringAfterLookup = () => -1;
     ks.insert = () => -1;
@@ -84,7 +85,7 @@ describe("out of memory from the keyspace replies only the OOM error", () => {
     expect(run("MSET", "a", "1", "b", "2")).toBe(oomReply);
     expect(run("MSETNX", "a", "1", "b", "2")).toBe(oomReply);
     expect(run("GET", "s")).toBe("$3\r\nabc\r\n");
-    expect(run("GET", "n")).toBe("$1\r\n5\r\n");
+    expect(run("GET", "n")).toBe("$1\r\n9\r\n");
   });
 });
 
