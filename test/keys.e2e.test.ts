@@ -11,54 +11,19 @@
 // Shard workers come from MEMKEEP_TEST_SHARD_WORKERS (scripts/test.sh runs this file with 1 and 3), so
 // the multi-key commands run across shards and SCAN's cursor crosses shard boundaries.
 
+import { c, cs, expectSameReplies as compareReplies, transcript, useReferencePair, type Cmd } from "./helpers/reference_pair.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ServerHandle, defaultShardWorkers, startMemkeep, startRedis } from "./helpers/servers.ts";
-import { type Arg, RespClient, escapeBytes, formatCommand } from "./helpers/resp.ts";
+import { RespClient, escapeBytes, formatCommand } from "./helpers/resp.ts";
 import { commandTable } from "../src/commands/registry.ts";
 
-type Cmd = Arg[];
 
-let memkeep: ServerHandle | undefined;
-let redis: ServerHandle | undefined;
-let mk: RespClient;
-let rd: RespClient;
+const pair = useReferencePair();
 
-beforeAll(async () => {
-  const [m, r] = await Promise.allSettled([startMemkeep(), startRedis()]);
-  if (m.status === "fulfilled") memkeep = m.value;
-  if (r.status === "fulfilled") redis = r.value;
-  if (m.status === "rejected") throw m.reason;
-  if (r.status === "rejected") throw r.reason;
-  mk = await RespClient.connect(memkeep!.port);
-  rd = await RespClient.connect(redis!.port);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all([mk?.close(), rd?.close()]);
-  await Promise.all([memkeep?.stop(), redis?.stop()]);
-}, 30_000);
-
-/** Runs cmds on one client, returning "command => reply" lines. */
-async function transcript(c: RespClient, cmds: readonly Cmd[]): Promise<string[]> {
-  const lines: string[] = [];
-  for (const cmd of cmds) lines.push(`${formatCommand(cmd, 60)} => ${escapeBytes(await c.call(...cmd), 600)}`);
-  return lines;
+/** FLUSHALL on both servers, then cmds on both (by default through the pair's clients). */
+function expectSameReplies(cmds: readonly Cmd[], clients?: [RespClient, RespClient]): Promise<void> {
+  return compareReplies(clients ?? [pair.mk, pair.rd], cmds);
 }
-
-/** SELECT 0 and FLUSHALL on both servers, then cmds on both: the transcripts must be identical. */
-async function expectSameReplies(cmds: readonly Cmd[], clients: [RespClient, RespClient] = [mk, rd]): Promise<void> {
-  const [m, r] = clients;
-  await Promise.all([m.call("SELECT", "0"), r.call("SELECT", "0")]);
-  await Promise.all([m.call("FLUSHALL"), r.call("FLUSHALL")]);
-  const [mine, theirs] = [await transcript(m, cmds), await transcript(r, cmds)];
-  expect(mine).toEqual(theirs);
-}
-
-/** Parses "SET k ' v' EX 10" into a command: words split on spaces, '...' is one argument ('' is empty). */
-function c(line: string): Cmd {
-  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
-}
-const cs = (...lines: string[]): Cmd[] => lines.map(c);
 
 const bytes = (...parts: (string | number[])[]): Uint8Array => {
   const chunks = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : Uint8Array.from(p)));
@@ -96,7 +61,7 @@ function keyCommandNames(): string[] {
 
 test("each key command's spec has redis-server 7.0's arity, flags, key positions and ACL categories", async () => {
   const names = keyCommandNames();
-  const fromRedis = (await rd.callParsed("COMMAND", "INFO", ...names)) as unknown[][];
+  const fromRedis = (await pair.rd.callParsed("COMMAND", "INFO", ...names)) as unknown[][];
   const theirs = fromRedis.map((info) => ({
     name: info[0], arity: info[1], flags: info[2], firstKey: info[3], lastKey: info[4], step: info[5], acl: info[6],
   }));
@@ -119,15 +84,15 @@ describe("DEL UNLINK EXISTS TOUCH TYPE DBSIZE", () => {
   });
 
   test("keys past their time are gone for every command (lazy expiry)", async () => {
-    await Promise.all([mk.call("FLUSHALL"), rd.call("FLUSHALL")]);
-    for (const client of [mk, rd]) {
+    await Promise.all([pair.mk.call("FLUSHALL"), pair.rd.call("FLUSHALL")]);
+    for (const client of [pair.mk, pair.rd]) {
       await client.call("SET", "brief", "v", "PX", "30");
       await client.call("SET", "brief2", "v", "PX", "30");
     }
     await Bun.sleep(80);
     const cmds = cs("GET brief", "EXISTS brief brief2", "TTL brief", "TYPE brief2", "RENAME brief x", "DEL brief2",
       "DBSIZE", "KEYS *", "RANDOMKEY");
-    const [mine, theirs] = [await transcript(mk, cmds), await transcript(rd, cmds)];
+    const [mine, theirs] = [await transcript(pair.mk, cmds), await transcript(pair.rd, cmds)];
     expect(mine).toEqual(theirs);
   });
 });
@@ -264,7 +229,7 @@ describe("KEYS SCAN RANDOMKEY", () => {
     const keys = ["hello", "hallo", "hxllo", "hllo", "heeeello", "h*llo", "h?llo", "a[b", "user:1", "user:12", "x\\y"];
     const patterns = ["*", "h?llo", "h*llo", "h[ae]llo", "h[^e]llo", "h[a-b]llo", "h\\*llo", "user:*", "*:1?", "a[b",
       "x\\\\y", "[", "nomatch", ""];
-    for (const client of [mk, rd]) {
+    for (const client of [pair.mk, pair.rd]) {
       await client.call("FLUSHALL");
       for (const k of keys) await client.call("SET", k, "v");
       await client.call("SET", "expired", "v", "PX", "1");
@@ -272,18 +237,18 @@ describe("KEYS SCAN RANDOMKEY", () => {
     }
     await Bun.sleep(20);
     for (const p of patterns) {
-      const [mine, theirs] = await Promise.all([mk.callParsed("KEYS", p), rd.callParsed("KEYS", p)]);
+      const [mine, theirs] = await Promise.all([pair.mk.callParsed("KEYS", p), pair.rd.callParsed("KEYS", p)]);
       expect({ p, keys: sorted(mine as string[]) }).toEqual({ p, keys: sorted(theirs as string[]) });
-      const [ms, rs] = await Promise.all([fullScan(mk, "MATCH", p, "COUNT", "7"), fullScan(rd, "MATCH", p, "COUNT", "7")]);
+      const [ms, rs] = await Promise.all([fullScan(pair.mk, "MATCH", p, "COUNT", "7"), fullScan(pair.rd, "MATCH", p, "COUNT", "7")]);
       expect({ p, keys: sorted(ms) }).toEqual({ p, keys: sorted(rs) });
     }
-    const [ms, rs] = await Promise.all([fullScan(mk, "TYPE", "string"), fullScan(rd, "TYPE", "string")]);
+    const [ms, rs] = await Promise.all([fullScan(pair.mk, "TYPE", "string"), fullScan(pair.rd, "TYPE", "string")]);
     expect(sorted(ms)).toEqual(sorted(rs));
     expect(sorted(ms).length).toBe(keys.length + 200);
   });
 
   test("SCAN returns every key present for the whole scan while keys are added and tables grow", async () => {
-    for (const client of [mk, rd]) {
+    for (const client of [pair.mk, pair.rd]) {
       await client.call("FLUSHALL");
       const initial: string[] = [];
       const batch: Cmd[] = [];
@@ -309,7 +274,7 @@ describe("KEYS SCAN RANDOMKEY", () => {
         calls++;
       } while (cursor !== "0");
       const missing = initial.filter((k) => !seen.has(k));
-      expect({ server: client === mk ? "memkeep" : "redis", missing }).toEqual({ server: client === mk ? "memkeep" : "redis", missing: [] });
+      expect({ server: client === pair.mk ? "memkeep" : "redis", missing }).toEqual({ server: client === pair.mk ? "memkeep" : "redis", missing: [] });
       expect(calls).toBeGreaterThan(20);
       expect(await client.callParsed("DBSIZE")).toBe(500 + added);
     }
@@ -320,18 +285,18 @@ describe("KEYS SCAN RANDOMKEY", () => {
       "RANDOMKEY", "SET only v", "RANDOMKEY", "SELECT 1", "RANDOMKEY", "KEYS *", "SCAN 0", "SET one v", "KEYS *",
       "SCAN 0 COUNT 100", "RANDOMKEY", "SET gone v PX 1", "DEL one", "SELECT 0", "RANDOMKEY", "RANDOMKEY x",
     ));
-    for (const client of [mk, rd]) {
+    for (const client of [pair.mk, pair.rd]) {
       await client.call("FLUSHALL");
       for (let i = 0; i < 50; i++) await client.call("SET", `dead${i}`, "v", "PX", "1");
       await client.call("SET", "alive", "v");
     }
     await Bun.sleep(20);
-    const [mine, theirs] = await Promise.all([mk.call("RANDOMKEY"), rd.call("RANDOMKEY")]);
+    const [mine, theirs] = await Promise.all([pair.mk.call("RANDOMKEY"), pair.rd.call("RANDOMKEY")]);
     expect(escapeBytes(mine)).toBe(escapeBytes(theirs));
   });
 
   test("a keyspace spread over many dbs and shards scans completely in each db", async () => {
-    for (const client of [mk, rd]) {
+    for (const client of [pair.mk, pair.rd]) {
       await client.call("FLUSHALL");
       for (const db of ["0", "1", "7"]) {
         await client.call("SELECT", db);
@@ -341,14 +306,14 @@ describe("KEYS SCAN RANDOMKEY", () => {
       }
     }
     for (const db of ["0", "1", "7"]) {
-      await Promise.all([mk.call("SELECT", db), rd.call("SELECT", db)]);
-      const [ms, rs] = await Promise.all([fullScan(mk, "COUNT", "3"), fullScan(rd, "COUNT", "3")]);
+      await Promise.all([pair.mk.call("SELECT", db), pair.rd.call("SELECT", db)]);
+      const [ms, rs] = await Promise.all([fullScan(pair.mk, "COUNT", "3"), fullScan(pair.rd, "COUNT", "3")]);
       expect(sorted(ms)).toEqual(sorted(rs));
       expect(sorted(ms).length).toBe(150);
-      const [mkeys, rkeys] = await Promise.all([mk.callParsed("KEYS", "*"), rd.callParsed("KEYS", "*")]);
+      const [mkeys, rkeys] = await Promise.all([pair.mk.callParsed("KEYS", "*"), pair.rd.callParsed("KEYS", "*")]);
       expect(sorted(mkeys as string[])).toEqual(sorted(rkeys as string[]));
     }
-    await Promise.all([mk.call("SELECT", "0"), rd.call("SELECT", "0")]);
+    await Promise.all([pair.mk.call("SELECT", "0"), pair.rd.call("SELECT", "0")]);
   });
 });
 
@@ -364,8 +329,8 @@ describe("OBJECT and MEMORY", () => {
   });
 
   test("OBJECT IDLETIME is the seconds since the last access", async () => {
-    for (const client of [mk, rd]) await client.call("SET", "idle", "v");
-    const [mine, theirs] = await Promise.all([mk.callParsed("OBJECT", "IDLETIME", "idle"), rd.callParsed("OBJECT", "IDLETIME", "idle")]);
+    for (const client of [pair.mk, pair.rd]) await client.call("SET", "idle", "v");
+    const [mine, theirs] = await Promise.all([pair.mk.callParsed("OBJECT", "IDLETIME", "idle"), pair.rd.callParsed("OBJECT", "IDLETIME", "idle")]);
     expect(Math.abs((mine as number) - (theirs as number))).toBeLessThanOrEqual(1);
   });
 
@@ -375,10 +340,10 @@ describe("OBJECT and MEMORY", () => {
       "MEMORY USAGE zz SAMPLES", "MEMORY USAGE zz", "MEMORY USAGE zz SAMPLES 0", "MEMORY USAGE zz FOO",
       "MEMORY USAGE", "MEMORY HELP", "MEMORY help x", "MEMORY FOO",
     ));
-    await mk.call("SET", "small", "v");
-    await mk.call("SET", "large", "x".repeat(10_000));
-    const small = (await mk.callParsed("MEMORY", "USAGE", "small")) as number;
-    const large = (await mk.callParsed("MEMORY", "USAGE", "large", "SAMPLES", "0")) as number;
+    await pair.mk.call("SET", "small", "v");
+    await pair.mk.call("SET", "large", "x".repeat(10_000));
+    const small = (await pair.mk.callParsed("MEMORY", "USAGE", "small")) as number;
+    const large = (await pair.mk.callParsed("MEMORY", "USAGE", "large", "SAMPLES", "0")) as number;
     expect(small).toBeGreaterThan(16);
     expect(small).toBeLessThan(100);
     expect(large).toBeGreaterThanOrEqual(10_000);
@@ -407,17 +372,17 @@ describe("LFU policy", () => {
 
 describe("expiry", () => {
   test("keys with short TTLs that are never accessed disappear (active expiry, hz 10)", async () => {
-    await mk.call("FLUSHALL");
+    await pair.mk.call("FLUSHALL");
     const batch: Cmd[] = [];
     for (let i = 0; i < 300; i++) batch.push(["SET", `short:${i}`, "v", "PX", String(100 + (i % 50))]);
     for (let i = 0; i < 20; i++) batch.push(["SET", `long:${i}`, "v"]);
-    await mk.pipeline(batch);
-    expect(await mk.callParsed("DBSIZE")).toBe(320);
+    await pair.mk.pipeline(batch);
+    expect(await pair.mk.callParsed("DBSIZE")).toBe(320);
     const start = Date.now();
     let size = 320;
     while (Date.now() - start < 2500) {
       await Bun.sleep(100);
-      size = (await mk.callParsed("DBSIZE")) as number;
+      size = (await pair.mk.callParsed("DBSIZE")) as number;
       if (size === 20) break;
     }
     expect(size).toBe(20);
@@ -434,7 +399,7 @@ describe("expiry", () => {
 
 describe("RESP3", () => {
   test("missing keys are RESP3 nulls in OBJECT, MEMORY USAGE and RANDOMKEY", async () => {
-    const [m3, r3] = await Promise.all([RespClient.connect(memkeep!.port), RespClient.connect(redis!.port)]);
+    const [m3, r3] = await Promise.all([RespClient.connect(pair.memkeep!.port), RespClient.connect(pair.redis!.port)]);
     try {
       await Promise.all([m3.call("HELLO", "3"), r3.call("HELLO", "3")]);
       await expectSameReplies(cs(

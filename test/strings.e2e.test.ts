@@ -9,54 +9,20 @@
 // Shard workers come from MEMKEEP_TEST_SHARD_WORKERS (scripts/test.sh runs this file with 1 and 3),
 // so the multi-key commands (MGET, MSET, MSETNX, LCS) also run across shards.
 
+import { c, cs, expectSameReplies as compareReplies, useReferencePair, type Cmd } from "./helpers/reference_pair.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ServerHandle, startMemkeep, startRedis } from "./helpers/servers.ts";
-import { type Arg, RespClient, bytesEqual, escapeBytes, formatCommand } from "./helpers/resp.ts";
+import { RespClient, bytesEqual, escapeBytes, formatCommand } from "./helpers/resp.ts";
 import { commandTable } from "../src/commands/registry.ts";
 
-type Cmd = Arg[];
 
 
-let memkeep: ServerHandle | undefined;
-let redis: ServerHandle | undefined;
-let mk: RespClient;
-let rd: RespClient;
+const pair = useReferencePair();
 
-beforeAll(async () => {
-  const [m, r] = await Promise.allSettled([startMemkeep(), startRedis()]);
-  if (m.status === "fulfilled") memkeep = m.value;
-  if (r.status === "fulfilled") redis = r.value;
-  if (m.status === "rejected") throw m.reason;
-  if (r.status === "rejected") throw r.reason;
-  mk = await RespClient.connect(memkeep!.port);
-  rd = await RespClient.connect(redis!.port);
-}, 60_000);
-
-afterAll(async () => {
-  await Promise.all([mk?.close(), rd?.close()]);
-  await Promise.all([memkeep?.stop(), redis?.stop()]);
-}, 30_000);
-
-/** Runs cmds on one client, returning "command => reply" lines. */
-async function transcript(c: RespClient, cmds: readonly Cmd[]): Promise<string[]> {
-  const lines: string[] = [];
-  for (const cmd of cmds) lines.push(`${formatCommand(cmd, 60)} => ${escapeBytes(await c.call(...cmd), 400)}`);
-  return lines;
+/** FLUSHALL on both servers, then cmds on both (by default through the pair's clients). */
+function expectSameReplies(cmds: readonly Cmd[], clients?: [RespClient, RespClient]): Promise<void> {
+  return compareReplies(clients ?? [pair.mk, pair.rd], cmds);
 }
-
-/** FLUSHALL on both servers, then cmds on both: the transcripts must be identical. */
-async function expectSameReplies(cmds: readonly Cmd[], clients: [RespClient, RespClient] = [mk, rd]): Promise<void> {
-  const [m, r] = clients;
-  await Promise.all([m.call("FLUSHALL"), r.call("FLUSHALL")]);
-  const [mine, theirs] = [await transcript(m, cmds), await transcript(r, cmds)];
-  expect(mine).toEqual(theirs);
-}
-
-/** Parses "SET k ' v' EX 10" into a command: words split on spaces, '...' is one argument ('' is empty). */
-function c(line: string): Cmd {
-  return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
-}
-const cs = (...lines: string[]): Cmd[] => lines.map(c);
 
 const bytes = (...parts: (string | number[] | Uint8Array)[]): Uint8Array => {
   const chunks = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : Uint8Array.from(p)));
@@ -71,7 +37,7 @@ const bytes = (...parts: (string | number[] | Uint8Array)[]): Uint8Array => {
 
 test("each string command's spec has redis-server 7.0's arity, flags, key positions and ACL categories", async () => {
   const names = stringCommandNames();
-  const fromRedis = (await rd.callParsed("COMMAND", "INFO", ...names)) as unknown[][];
+  const fromRedis = (await pair.rd.callParsed("COMMAND", "INFO", ...names)) as unknown[][];
   const theirs = fromRedis.map((info) => ({
     name: info[0], arity: info[1], flags: info[2], firstKey: info[3], lastKey: info[4], step: info[5], acl: info[6],
   }));
@@ -414,7 +380,7 @@ describe("binary safety", () => {
       ["SET", "y", crlf, "GET"], ["SET", "y", all256, "GET"], ["LCS", "y", "k"], ["LCS", "y", "k", "IDX"],
       ["GETEX", crlf, "EX", "100"], ["APPEND", "z", crlf], ["GET", "z"],
     ]);
-    const got = await mk.callBuffers("GET", all256);
+    const got = await pair.mk.callBuffers("GET", all256);
     expect(bytesEqual(got as Uint8Array, all256)).toBe(true);
   });
 });
@@ -425,17 +391,17 @@ describe("a 100 MB value", () => {
     const big = new Uint8Array(size);
     for (let i = 0; i < size; i += 4096) big[i] = (i >>> 12) & 0xff;
     big[size - 1] = 0x7a;
-    expect(await mk.callParsed("SET", "big", big)).toBe("OK");
-    const got = (await mk.callBuffers("GET", "big")) as Uint8Array;
+    expect(await pair.mk.callParsed("SET", "big", big)).toBe("OK");
+    const got = (await pair.mk.callBuffers("GET", "big")) as Uint8Array;
     expect(got.length).toBe(size);
     expect(bytesEqual(got, big)).toBe(true);
-    expect(await mk.callParsed("STRLEN", "big")).toBe(size);
-    const tail = (await mk.callBuffers("GETRANGE", "big", "-4096", "-1")) as Uint8Array;
+    expect(await pair.mk.callParsed("STRLEN", "big")).toBe(size);
+    const tail = (await pair.mk.callBuffers("GETRANGE", "big", "-4096", "-1")) as Uint8Array;
     expect(bytesEqual(tail, big.subarray(size - 4096))).toBe(true);
-    expect(await mk.callParsed("APPEND", "big", "end")).toBe(size + 3);
-    const end = (await mk.callBuffers("GETRANGE", "big", String(size - 1), "-1")) as Uint8Array;
+    expect(await pair.mk.callParsed("APPEND", "big", "end")).toBe(size + 3);
+    const end = (await pair.mk.callBuffers("GETRANGE", "big", String(size - 1), "-1")) as Uint8Array;
     expect(new TextDecoder().decode(end)).toBe("zend");
-    expect(await mk.callParsed("DEL", "big")).toBe(1);
+    expect(await pair.mk.callParsed("DEL", "big")).toBe(1);
   }, 120_000);
 });
 
@@ -481,7 +447,7 @@ describe("proto-max-bulk-len bounds SETRANGE, APPEND and LCS", () => {
 
 describe("RESP3", () => {
   test("nil replies are RESP3 nulls and LCS IDX is a map", async () => {
-    const [m3, r3] = await Promise.all([RespClient.connect(memkeep!.port), RespClient.connect(redis!.port)]);
+    const [m3, r3] = await Promise.all([RespClient.connect(pair.memkeep!.port), RespClient.connect(pair.redis!.port)]);
     try {
       await Promise.all([m3.call("HELLO", "3"), r3.call("HELLO", "3")]);
       await expectSameReplies(cs(

@@ -461,7 +461,7 @@ function clientUnpauseCommand(x: Exec): Promise<ReplyFn> {
 }
 
 function clientGetredirCommand(x: Exec): void {
-  x.out.int(-1); // no tracking redirection (tracking is not implemented)
+  x.out.int(-1); // Redis replies -1 for a client without CLIENT TRACKING redirection; no client has one here
 }
 
 const clientHelpLines = [
