@@ -270,7 +270,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: "pidfile", kind: "string", field: "pidfile", default: "", mode: "immutable" },
   { name: "io-threads", kind: "int", field: "ioThreads", default: 1, min: 1n, max: 128n, mode: "immutable" },
   { name: "tls-port", kind: "int", field: "tlsPort", default: 0, min: 0n, max: 65535n, mode: "immutable" },
-  { name: "durability", kind: "enum", field: "durability", default: "sync", values: ["sync", "async", "none"], mode: "mutable" },
+  // "none" until the shard log exists: the server refuses sync/async rather than claim a durability
+  // it does not have (src/main.ts at startup, a change hook for CONFIG SET).
+  { name: "durability", kind: "enum", field: "durability", default: "none", values: ["sync", "async", "none"], mode: "mutable" },
   { name: "durability-async-max-lag-ms", kind: "int", field: "durabilityAsyncMaxLagMs", default: 1000, min: 1n, max: 86_400_000n, mode: "mutable" },
   { name: "list-max-listpack-size", aliases: ["list-max-ziplist-size"], kind: "int", field: "listMaxListpackSize", default: -2, min: INT_MIN, max: INT_MAX, mode: "mutable" },
   { name: "hash-max-listpack-entries", aliases: ["hash-max-ziplist-entries"], kind: "int", field: "hashMaxListpackEntries", default: 512, min: 0n, max: LLONG_MAX, mode: "mutable" },

@@ -326,12 +326,12 @@ describe("CONFIG GET", () => {
     for (const [name, value] of redisDefaults) expect([name, getOne(c, name)]).toEqual([name, value]);
   });
 
-  test("memkeep's own defaults: loopback bind, ./data as an absolute path, no save points, sync durability", () => {
+  test("memkeep's own defaults: loopback bind, ./data as an absolute path, no save points, no durability (no log yet)", () => {
     const c = new Config();
     expect(getOne(c, "bind")).toBe("127.0.0.1");
     expect(getOne(c, "dir")).toBe(join(process.cwd(), "data"));
     expect(getOne(c, "save")).toBe("");
-    expect(getOne(c, "durability")).toBe("sync");
+    expect(getOne(c, "durability")).toBe("none");
     expect(getOne(c, "durability-async-max-lag-ms")).toBe("1000");
     expect(c.shardWorkers).toBeGreaterThanOrEqual(1);
   });

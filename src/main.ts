@@ -9,6 +9,7 @@ import { createStatsBuffer } from "./server/stats.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./server/worker_server.ts";
 import { log, setLogLevel } from "./server/log.ts";
 import { memkeepVersion } from "./version.ts";
+import { durabilityUnavailable } from "./server/durability.ts";
 
 
 function randomHex(n: number): string {
@@ -29,6 +30,11 @@ async function main(): Promise<void> {
     throw e;
   }
   setLogLevel(cfg.loglevel);
+  if (cfg.durability !== "none") {
+    // No write may be acknowledged as durable before the shard log exists to make it so.
+    process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (memkeep ${memkeepVersion}) ***\n${durabilityUnavailable}\n`);
+    process.exit(1);
+  }
   const workers = cfg.shardWorkers;
   const ks = createKeyspaceBuffers(workers, cfg.databases);
   // Sized for statsCommandsMax commands, so this thread never loads the command modules (~10 MB).

@@ -92,3 +92,20 @@ test("a bad directive stops startup with Redis's fatal config error", async () =
   const err = await new Response(proc.stderr).text();
   expect(err).toContain("*** FATAL CONFIG FILE ERROR");
 }, 30_000);
+
+test("durability sync/async are refused until the shard log exists: at startup and by CONFIG SET", async () => {
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "--durability", "sync"], {
+    cwd: join(import.meta.dir, ".."),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  expect(await proc.exited).toBe(1);
+  expect(await new Response(proc.stderr).text()).toContain("durability sync/async needs the shard log");
+  const h = await start();
+  const c = await RespClient.connect(h.port);
+  expect(await c.callParsed("CONFIG", "GET", "durability")).toEqual(["durability", "none"]);
+  const err = (await c.callParsed("CONFIG", "SET", "durability", "async")) as { error: string };
+  expect(err.error).toContain("durability sync/async needs the shard log");
+  expect(await c.callParsed("CONFIG", "GET", "durability")).toEqual(["durability", "none"]);
+  c.close();
+}, 30_000);

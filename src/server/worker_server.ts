@@ -22,6 +22,7 @@ import { activeExpireCycle } from "../keyspace/expire_cycle.ts";
 import { evictionStep, isLfuPolicy, policyCode } from "../keyspace/evict.ts";
 import { answerPeerRequest } from "./peer_requests.ts";
 import { log } from "./log.ts";
+import { durabilityUnavailable } from "./durability.ts";
 import { trackInstantaneousMetrics } from "../commands/info.ts";
 
 export interface WorkerInit {
@@ -75,6 +76,7 @@ export class WorkerServer {
     this.x = new Exec(ks, new ReplyWriter(), cfg, stats, table, peers, this.sessions, slowlog,
       init.worker, init.workers, init.runId, () => this.port);
     this.applyConfig();
+    cfg.onChange("durability", (c) => (c.durability === "none" ? undefined : durabilityUnavailable));
     // Redis evicts at once when maxmemory is lowered, not at the next write.
     cfg.onChange("maxmemory", () => {
       if (this.init.worker === 0 && this.x.cfg.maxmemory > 0) {
