@@ -631,7 +631,10 @@ class Run {
       throw new Error(`${name}: ${(error as Error).message}`);
     };
     try {
-      return await Promise.all([exchange(this.a).catch(label(la)), exchange(this.b).catch(label(lb))]);
+      // The async wrappers make a synchronous throw (a write on an already closed connection) take
+      // the same labelled path as a rejected reply.
+      const run = async (client: RespClient) => exchange(client);
+      return await Promise.all([run(this.a).catch(label(la)), run(this.b).catch(label(lb))]);
     } catch (error) {
       const lines = [`differential run aborted: ${(error as Error).message}`, ...this.context(index, cmd)];
       throw new Error(lines.join("\n"));
