@@ -36,6 +36,7 @@ export class CommandTable {
     spec.id = this.all.length;
     spec.bits = flagsToBits(spec.flags);
     spec.lockMode = lockModeOf(spec);
+    spec.full = full;
     this.all.push(spec);
     this.byName.set(full, spec);
     const entry = { spec, name: enc.encode(spec.name), upper: enc.encode(spec.name.toUpperCase()) };

@@ -32,6 +32,8 @@ export interface CommandSpec {
   parent?: CommandSpec;
   /** Filled by the registry from `shards` and the key positions: LockMode. */
   lockMode?: number;
+  /** Filled by the registry: "get", or "config|get" for a subcommand. */
+  full?: string;
 }
 
 /** What the dispatcher locks for a command (derived once per spec). */
@@ -123,5 +125,5 @@ export function keyIndexesOf(spec: CommandSpec, argv: Uint8Array[]): number[] {
 
 /** "get", or "config|get" for a subcommand. */
 export function fullName(spec: CommandSpec): string {
-  return spec.parent ? `${spec.parent.name}|${spec.name}` : spec.name;
+  return spec.full ?? (spec.parent ? `${spec.parent.name}|${spec.name}` : spec.name);
 }

@@ -14,7 +14,7 @@
 import { assert } from "../assert.ts";
 import { keyHashSlot } from "../../native-free/crc16.ts";
 import { Arena } from "./arena.ts";
-import { Table, hashKey, ObjType } from "./table.ts";
+import { Table, dbCountMax, hashKey, ObjType } from "./table.ts";
 import { lfuNew, lfuTouch, lruClock } from "./clock.ts";
 
 export const slotCount = 16384;
@@ -23,7 +23,6 @@ export const slotCount = 16384;
 const cDbMap = 0; // 256 words
 const cClientId = 256;
 const cClients = 257;
-const cLruClockBase = 258;
 const cLocks = 512; // 16 words per shard
 const controlWords = 4096;
 
@@ -40,6 +39,7 @@ export interface KeyspaceBuffers {
 
 export function createKeyspaceBuffers(shardCount: number, databases: number): KeyspaceBuffers {
   assert(shardCount >= 1 && shardCount <= 64, "keyspace: shard count out of range");
+  assert(databases >= 1 && databases <= dbCountMax, "keyspace: databases must fit the slot's db bits");
   const control = new SharedArrayBuffer(controlWords * 4);
   const c = new Int32Array(control);
   for (let i = 0; i < 256; i++) c[cDbMap + i] = i;
@@ -268,10 +268,6 @@ export class Keyspace {
   }
   get clients(): number {
     return Atomics.load(this.ctl, cClients);
-  }
-  /** Process start reference shared by workers (for uptime and LRU clocks). */
-  get lruClockBaseWord(): number {
-    return cLruClockBase;
   }
 }
 

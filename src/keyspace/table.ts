@@ -193,7 +193,6 @@ export class Table {
     const hdr = expireAt > 0 ? 16 : 8;
     const addr = this.arena.alloc(hdr + key.length + valLen);
     if (addr === 0) return -1;
-    this.refreshViews();
     this.au32[addr * 2] = key.length;
     this.au32[addr * 2 + 1] = valLen;
     if (expireAt > 0) this.af64[addr + 1] = expireAt;
@@ -226,7 +225,6 @@ export class Table {
     }
     const b = this.arena.alloc(newN);
     if (b === 0) return false;
-    this.refreshViews();
     const copyN = hdr + klen + Math.min(keepBytes, valLen, oldN - hdr - klen);
     this.au8.copyWithin(b * 8, a * 8, a * 8 + copyN);
     this.au32[b * 2 + 1] = valLen;
@@ -252,7 +250,6 @@ export class Table {
     const newHdr = at > 0 ? 16 : 8;
     const b = this.arena.alloc(newHdr + klen + vlen);
     if (b === 0) return false;
-    this.refreshViews();
     this.au32[b * 2] = klen;
     this.au32[b * 2 + 1] = vlen;
     if (at > 0) this.af64[b + 1] = at;
@@ -374,11 +371,6 @@ export class Table {
   }
 
   // ---- internals --------------------------------------------------------------------------------
-  private refreshViews(): void {
-    // Length-tracking views follow growth of the arena's buffer; nothing to rebuild. Kept as the one
-    // place to change if the arena ever moves to several buffers.
-  }
-
   private place(h: number, addr: number, meta: number, clock: number): number {
     const u32 = this.u32;
     const mask = this.capacity - 1;

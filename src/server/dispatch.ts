@@ -7,7 +7,7 @@
 // client pause): the session then waits for it before running the next buffered command, so replies
 // always leave in request order. No lock is held across an await.
 
-import { Bits, type CommandSpec, keyIndexesOf, LockMode } from "../commands/spec.ts";
+import { Bits, type CommandSpec, LockMode } from "../commands/spec.ts";
 import { fullName } from "../commands/spec.ts";
 import type { Exec, ReplyFn } from "./exec.ts";
 import { ReplyMode, type Session } from "./session.ts";
@@ -93,11 +93,7 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   }
   const bits = spec.bits!;
   if (!s.authenticated && (bits & Bits.noauth) === 0 && x.cfg.requirepass !== "") {
-    out.error("NOAUTH Authentication required.");
-    x.stats.commandRejected(spec.id!);
-    finishReply(x, s, mark);
-    countError(x, errorsBefore);
-    return undefined;
+    return reject(x, s, spec, mark, errorsBefore, "NOAUTH Authentication required.");
   }
   if (x.pauseUntilMs > 0 && isPausedFor(x, bits)) return waitForUnpause(x, s, argv);
   // One clock read per command: a command starts where the previous one ended (x.clock; the
@@ -107,11 +103,7 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   // As Redis: with maxmemory set, every command first evicts what it must; only commands that
   // may grow memory (denyoom) are refused when nothing could be freed.
   if (x.cfg.maxmemory > 0 && !performEvictions(x) && (bits & Bits.denyoom) !== 0) {
-    out.error("OOM command not allowed when used memory > 'maxmemory'.");
-    x.stats.commandRejected(spec.id!);
-    finishReply(x, s, mark);
-    countError(x, errorsBefore);
-    return undefined;
+    return reject(x, s, spec, mark, errorsBefore, "OOM command not allowed when used memory > 'maxmemory'.");
   }
   const ks = x.ks;
   ks.countHits = (bits & Bits.readonly) !== 0;
@@ -131,7 +123,7 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   const usec = (t1 - t0) * 1000;
   if (ks.hits !== 0 || ks.misses !== 0 || ks.expiredKeys !== 0) flushKeyspaceCounters(x);
   x.stats.command(spec.id!, usec);
-  s.lastCmd = spec.parent ? fullName(spec) : spec.name;
+  s.lastCmd = spec.full!;
   s.commandsProcessed++;
   if (out.errors !== errorsBefore) {
     x.stats.commandFailed(spec.id!);
@@ -142,6 +134,15 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   }
   if (r !== undefined) return r;
   finishReply(x, s, mark);
+  return undefined;
+}
+
+/** Refuses a resolved command before it runs (rejected_calls, errorstats). */
+function reject(x: Exec, s: Session, spec: CommandSpec, mark: number, errorsBefore: number, msg: string): undefined {
+  x.out.error(msg);
+  x.stats.commandRejected(spec.id!);
+  finishReply(x, s, mark);
+  countError(x, errorsBefore);
   return undefined;
 }
 
@@ -185,18 +186,22 @@ export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise
       else ks.unlockAll();
     }
   }
-  // Several shards: lock each involved shard once, in shard order.
-  const idx = keyIndexesOf(spec, argv);
-  let mask = 0n;
+  // Several shards: lock each involved shard once, in shard order (no allocation for the common
+  // first/last/step specs; x.lockScratch marks the shards).
+  const marks = x.lockScratch;
   let single = -1;
   let many = false;
-  for (const i of idx) {
-    const sh = ks.shardOf(argv[i]);
+  const ki = spec.keyIndexes ? spec.keyIndexes(argv) : null; // only specs with movable keys allocate
+  const last = Math.min(argv.length - 1, spec.lastKey < 0 ? argv.length + spec.lastKey : spec.lastKey);
+  const count = ki !== null ? ki.length : last >= spec.firstKey ? Math.floor((last - spec.firstKey) / spec.step) + 1 : 0;
+  for (let j = 0; j < count; j++) {
+    const sh = ks.shardOf(argv[ki !== null ? ki[j] : spec.firstKey + j * spec.step]);
     if (single < 0) single = sh;
     else if (sh !== single) many = true;
-    mask |= 1n << BigInt(sh);
+    marks[sh] = 1;
   }
   if (!many) {
+    if (single >= 0) marks[single] = 0;
     if (single < 0) return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
     ks.lock(single);
     try {
@@ -205,17 +210,16 @@ export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise
       ks.unlock(single);
     }
   }
-  const locked: number[] = [];
-  for (let sh = 0; sh < ks.shardCount; sh++) {
-    if ((mask >> BigInt(sh)) & 1n) {
-      ks.lock(sh);
-      locked.push(sh);
-    }
-  }
+  for (let sh = 0; sh < ks.shardCount; sh++) if (marks[sh] === 1) ks.lock(sh);
   try {
     return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
   } finally {
-    for (let k = locked.length - 1; k >= 0; k--) ks.unlock(locked[k]);
+    for (let sh = ks.shardCount - 1; sh >= 0; sh--) {
+      if (marks[sh] === 1) {
+        marks[sh] = 0;
+        ks.unlock(sh);
+      }
+    }
   }
 }
 

@@ -23,8 +23,7 @@ export type PeerRequest =
   | { kind: "unpause" }
   | { kind: "slowlogGet"; count: number }
   | { kind: "slowlogReset" }
-  | { kind: "slowlogLen" }
-  | { kind: "clientInfo" };
+  | { kind: "slowlogLen" };
 
 export interface ClientFilter {
   ids?: number[];
@@ -57,6 +56,8 @@ export class Exec {
   clockOffsetMs = Date.now() - performance.now();
   /** performance.now() at the end of the last command (or the start of the batch). */
   clock = performance.now();
+  /** Per shard: 1 while the running command holds its lock (dispatch's multi-shard path). */
+  readonly lockScratch: Uint8Array;
 
   constructor(
     readonly ks: Keyspace,
@@ -71,7 +72,9 @@ export class Exec {
     readonly workers: number,
     readonly runId: string,
     readonly tcpPort: () => number,
-  ) {}
+  ) {
+    this.lockScratch = new Uint8Array(ks.shardCount);
+  }
 
   /** The command's clock (ms), fixed for the duration of one command. */
   get now(): number {

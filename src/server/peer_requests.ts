@@ -54,8 +54,6 @@ export function answerPeerRequest(w: WorkerServer, req: PeerRequest): unknown {
       return null;
     case "slowlogLen":
       return x.slowlog.entries.length;
-    case "clientInfo":
-      return w.allSessions.size;
     default: {
       const never: never = req;
       throw new Error(`peer: unknown request ${JSON.stringify(never)}`);

@@ -165,7 +165,6 @@ export class WorkerServer {
 
   private onData(s: Session, chunk: Uint8Array): void {
     if (!s || s.closed) return;
-    s.lastInteractionMs = Date.now();
     this.x.stats.add(Stat.netInputBytes, chunk.length);
     try {
       s.parser.feed(chunk);
@@ -188,6 +187,7 @@ export class WorkerServer {
     out.resp = s.resp;
     x.ks.noTouch = s.noTouch;
     x.clock = performance.now();
+    s.lastInteractionMs = Math.floor(x.clock + x.clockOffsetMs);
     while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes < outputPauseBytes) {
       let argv: Uint8Array[] | null;
       try {
