@@ -267,9 +267,12 @@ const wrongArity: readonly Command[] = [
 ];
 
 const long = "x".repeat(200);
+// A NUL inside a name only where the part before it names no command: Redis 7.0 hashes a command
+// name by its full length but compares with strcasecmp, so "GET\0" runs GET only when the
+// per-process random hash seed puts it in GET's bucket (two redis-servers disagreed on it).
 const unknownCommands: readonly Command[] = [
   ["FOOBAR"], ["FOOBAR", "a", "b"], ["getx", "k1"], ["SET2", "k", "v"], ["", "a"], [" GET", "k1"],
-  ["GET\u0000", "k1"], ["NOSUCH", long, "b"], ["NOSUCH", "a", long], ["NOSUCH", "a b", "c\r\nd"],
+  ["NOSUCH\u0000GET", "k1"], ["NOSUCH", long, "b"], ["NOSUCH", "a", long], ["NOSUCH", "a b", "c\r\nd"],
   ["CONFIGX"], ["STRINGS"],
 ];
 
