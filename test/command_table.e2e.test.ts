@@ -8,7 +8,7 @@
 // missing from 7.0 are the 7.2 additions we keep on purpose (listed below with their reason).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ServerHandle, startMemkeep, startRedis } from "./helpers/servers.ts";
+import { type ServerHandle, startBoth } from "./helpers/servers.ts";
 import { RespClient, type RespValue, isRespError } from "./helpers/resp.ts";
 import { commandTable, fullName } from "../src/commands/registry.ts";
 import { commandDocs } from "../src/commands/command_docs.ts";
@@ -34,11 +34,7 @@ let mk: RespClient;
 let rd: RespClient;
 
 beforeAll(async () => {
-  const [m, r] = await Promise.allSettled([startMemkeep(), startRedis()]);
-  if (m.status === "fulfilled") memkeep = m.value;
-  if (r.status === "fulfilled") redis = r.value;
-  if (m.status === "rejected") throw m.reason;
-  if (r.status === "rejected") throw r.reason;
+  [memkeep, redis] = await startBoth();
   mk = await RespClient.connect(memkeep!.port);
   rd = await RespClient.connect(redis!.port);
 }, 60_000);

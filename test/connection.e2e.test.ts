@@ -4,6 +4,7 @@
 // CLIENT KILL, CLIENT PAUSE) is checked on a memkeep with 3 shard workers, with enough connections
 // that the kernel's reusePort spreading puts them on every worker.
 
+import { closeAll, connectMany, expectSameOnFreshConnections } from "./helpers/reference_pair.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ServerHandle, startMemkeep, startRedis } from "./helpers/servers.ts";
 import { RespClient, type RespValue, escapeBytes } from "./helpers/resp.ts";
@@ -32,31 +33,9 @@ function masked(reply: Uint8Array, cmd: string[]): string {
   return s;
 }
 
-/** Runs `cmds` on a fresh connection to each server; every reply must be the same bytes. */
-async function sameAsRedis(cmds: string[][], port = memkeep!.port): Promise<void> {
-  const a = await RespClient.connect(redis!.port, { readTimeoutMs: 3000 });
-  const b = await RespClient.connect(port, { readTimeoutMs: 3000 });
-  try {
-    const diffs: string[] = [];
-    for (const cmd of cmds) {
-      const ra = masked(await a.call(...cmd), cmd);
-      const rb = masked(await b.call(...cmd), cmd);
-      if (ra !== rb) diffs.push(`${JSON.stringify(cmd)}\n  redis:   ${ra}\n  memkeep: ${rb}`);
-    }
-    expect(diffs).toEqual([]);
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
-}
-
-async function connectMany(port: number, n: number): Promise<RespClient[]> {
-  const out: RespClient[] = [];
-  for (let i = 0; i < n; i++) out.push(await RespClient.connect(port, { readTimeoutMs: 5000 }));
-  return out;
-}
-
-async function closeAll(cs: RespClient[]): Promise<void> {
-  await Promise.allSettled(cs.map((c) => c.close()));
+/** Runs `cmds` on a fresh connection to each server; every masked reply must be the same bytes. */
+function sameAsRedis(cmds: string[][], port = memkeep!.port): Promise<void> {
+  return expectSameOnFreshConnections(redis!.port, port, cmds, masked);
 }
 
 describe("connection commands reply byte for byte as redis-server 7.0", () => {

@@ -21,7 +21,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { readFileSync } from "node:fs";
-import { type ServerHandle, startMemkeep, startRedis } from "./helpers/servers.ts";
+import { type ServerHandle, startMemkeep, startBoth } from "./helpers/servers.ts";
 import { RespClient, type Arg, encodeCommand, escapeBytes, replyEnd } from "./helpers/resp.ts";
 
 const longTests = process.env.MEMKEEP_LONG_TESTS === "1";
@@ -282,11 +282,7 @@ function mk(): ServerHandle {
 
 describe("protocol errors, fuzz and floods against one memkeep", () => {
   beforeAll(async () => {
-    const [m, r] = await Promise.allSettled([startMemkeep({ args: protoArgs }), startRedis({ args: protoArgs })]);
-    if (m.status === "fulfilled") memkeep = m.value;
-    if (r.status === "fulfilled") redis = r.value;
-    if (m.status === "rejected") throw m.reason;
-    if (r.status === "rejected") throw r.reason;
+    [memkeep, redis] = await startBoth({ args: protoArgs }, { args: protoArgs });
   }, 60_000);
 
   afterAll(async () => {
@@ -861,11 +857,7 @@ describe("connections past --maxclients 50", () => {
   let redisLimited: ServerHandle | undefined;
   beforeAll(async () => {
     const args = ["--maxclients", "50"];
-    const [m, r] = await Promise.allSettled([startMemkeep({ args }), startRedis({ args })]);
-    if (m.status === "fulfilled") memkeepLimited = m.value;
-    if (r.status === "fulfilled") redisLimited = r.value;
-    if (m.status === "rejected") throw m.reason;
-    if (r.status === "rejected") throw r.reason;
+    [memkeepLimited, redisLimited] = await startBoth({ args }, { args });
   }, 60_000);
   afterAll(async () => {
     await Promise.all([memkeepLimited?.stop(), redisLimited?.stop()]);

@@ -11,7 +11,7 @@
 // Shard workers come from MEMKEEP_TEST_SHARD_WORKERS (scripts/test.sh runs this file with 1 and 3), so
 // the multi-key commands run across shards and SCAN's cursor crosses shard boundaries.
 
-import { c, cs, expectSameReplies as compareReplies, transcript, useReferencePair, type Cmd } from "./helpers/reference_pair.ts";
+import { c, cs, sameReplies, transcript, useReferencePair, type Cmd } from "./helpers/reference_pair.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ServerHandle, defaultShardWorkers, startMemkeep, startRedis } from "./helpers/servers.ts";
 import { RespClient, escapeBytes, formatCommand } from "./helpers/resp.ts";
@@ -20,10 +20,8 @@ import { commandTable } from "../src/commands/registry.ts";
 
 const pair = useReferencePair();
 
-/** FLUSHALL on both servers, then cmds on both (by default through the pair's clients). */
-function expectSameReplies(cmds: readonly Cmd[], clients?: [RespClient, RespClient]): Promise<void> {
-  return compareReplies(clients ?? [pair.mk, pair.rd], cmds);
-}
+/** SELECT 0 and FLUSHALL on both servers, then cmds on both (by default through the pair's clients). */
+const expectSameReplies = sameReplies(pair);
 
 const bytes = (...parts: (string | number[])[]): Uint8Array => {
   const chunks = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : Uint8Array.from(p)));

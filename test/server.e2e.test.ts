@@ -4,6 +4,7 @@
 // Cross-worker behaviour (CONFIG SET seen by every worker, INFO counting keys of every shard, stats
 // and slow log merged from every worker) runs on a memkeep with 3 shard workers.
 
+import { closeAll, connectMany, expectSameOnFreshConnections } from "./helpers/reference_pair.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type ServerHandle, startMemkeep, startRedis } from "./helpers/servers.ts";
 import { RespClient, type RespValue, escapeBytes, isRespError } from "./helpers/resp.ts";
@@ -32,30 +33,8 @@ function masked(reply: Uint8Array): string {
  * whose order is a hash-table walk in Redis, CONFIG GET of several names or subcommand lists, are
  * compared elsewhere as sets.)
  */
-async function sameAsRedis(cmds: string[][], port = memkeep!.port): Promise<void> {
-  const a = await RespClient.connect(redis!.port, { readTimeoutMs: 3000 });
-  const b = await RespClient.connect(port, { readTimeoutMs: 3000 });
-  try {
-    const diffs: string[] = [];
-    for (const cmd of cmds) {
-      const ra = masked(await a.call(...cmd));
-      const rb = masked(await b.call(...cmd));
-      if (ra !== rb) diffs.push(`${JSON.stringify(cmd)}\n  redis:   ${ra}\n  memkeep: ${rb}`);
-    }
-    expect(diffs).toEqual([]);
-  } finally {
-    await Promise.all([a.close(), b.close()]);
-  }
-}
-
-async function connectMany(port: number, n: number): Promise<RespClient[]> {
-  const out: RespClient[] = [];
-  for (let i = 0; i < n; i++) out.push(await RespClient.connect(port, { readTimeoutMs: 5000 }));
-  return out;
-}
-
-async function closeAll(cs: RespClient[]): Promise<void> {
-  await Promise.allSettled(cs.map((c) => c.close()));
+function sameAsRedis(cmds: string[][], port = memkeep!.port): Promise<void> {
+  return expectSameOnFreshConnections(redis!.port, port, cmds, masked);
 }
 
 async function once<T>(port: number, fn: (c: RespClient) => Promise<T>): Promise<T> {

@@ -9,9 +9,9 @@
 // Shard workers come from MEMKEEP_TEST_SHARD_WORKERS (scripts/test.sh runs this file with 1 and 3),
 // so the multi-key commands (MGET, MSET, MSETNX, LCS) also run across shards.
 
-import { c, cs, expectSameReplies as compareReplies, useReferencePair, type Cmd } from "./helpers/reference_pair.ts";
+import { c, cs, sameReplies, useReferencePair, type Cmd } from "./helpers/reference_pair.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ServerHandle, startMemkeep, startRedis } from "./helpers/servers.ts";
+import { type ServerHandle, startBoth } from "./helpers/servers.ts";
 import { RespClient, bytesEqual, escapeBytes, formatCommand } from "./helpers/resp.ts";
 import { commandTable } from "../src/commands/registry.ts";
 
@@ -19,10 +19,8 @@ import { commandTable } from "../src/commands/registry.ts";
 
 const pair = useReferencePair();
 
-/** FLUSHALL on both servers, then cmds on both (by default through the pair's clients). */
-function expectSameReplies(cmds: readonly Cmd[], clients?: [RespClient, RespClient]): Promise<void> {
-  return compareReplies(clients ?? [pair.mk, pair.rd], cmds);
-}
+/** SELECT 0 and FLUSHALL on both servers, then cmds on both (by default through the pair's clients). */
+const expectSameReplies = sameReplies(pair);
 
 const bytes = (...parts: (string | number[] | Uint8Array)[]): Uint8Array => {
   const chunks = parts.map((p) => (typeof p === "string" ? new TextEncoder().encode(p) : Uint8Array.from(p)));
@@ -413,11 +411,7 @@ describe("proto-max-bulk-len bounds SETRANGE, APPEND and LCS", () => {
   const args = ["--proto-max-bulk-len", "1mb"];
 
   beforeAll(async () => {
-    const [m, r] = await Promise.allSettled([startMemkeep({ args }), startRedis({ args })]);
-    if (m.status === "fulfilled") small = m.value;
-    if (r.status === "fulfilled") reference = r.value;
-    if (m.status === "rejected") throw m.reason;
-    if (r.status === "rejected") throw r.reason;
+    [small, reference] = await startBoth({ args }, { args });
     sm = await RespClient.connect(small!.port);
     rf = await RespClient.connect(reference!.port);
   }, 60_000);

@@ -6,7 +6,7 @@
 // MEMKEEP_LONG_TESTS=1 adds a soak over many more seeds.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type ServerHandle, startMemkeep, startRedis } from "../helpers/servers.ts";
+import { type ServerHandle, startBoth } from "../helpers/servers.ts";
 import { type DifferentialOptions, DifferentialMismatch, resolveGroups, runDifferential } from "./harness.ts";
 import { keysExceptions } from "./keys_gen.ts";
 import "./strings_gen.ts";
@@ -18,11 +18,7 @@ let memkeep: ServerHandle | undefined;
 let redis: ServerHandle | undefined;
 
 beforeAll(async () => {
-  const [m, r] = await Promise.allSettled([startMemkeep(), startRedis()]);
-  if (m.status === "fulfilled") memkeep = m.value;
-  if (r.status === "fulfilled") redis = r.value;
-  if (m.status === "rejected") throw m.reason;
-  if (r.status === "rejected") throw r.reason;
+  [memkeep, redis] = await startBoth();
 }, 60_000);
 
 afterAll(async () => {

@@ -2,7 +2,7 @@
 // and the helpers that compare their replies command by command.
 
 import { afterAll, beforeAll, expect } from "bun:test";
-import { startMemkeep, startRedis, type ServerHandle } from "./servers.ts";
+import { type ServerHandle, startBoth } from "./servers.ts";
 import { RespClient } from "./resp.ts";
 import { escapeBytes, formatCommand, type Arg } from "./resp_codec.ts";
 
@@ -20,11 +20,7 @@ export interface ReferencePair {
 export function useReferencePair(): ReferencePair {
   const pair = {} as ReferencePair;
   beforeAll(async () => {
-    const [m, r] = await Promise.allSettled([startMemkeep(), startRedis()]);
-    if (m.status === "fulfilled") pair.memkeep = m.value;
-    if (r.status === "fulfilled") pair.redis = r.value;
-    if (m.status === "rejected") throw m.reason;
-    if (r.status === "rejected") throw r.reason;
+    [pair.memkeep, pair.redis] = await startBoth();
     pair.mk = await RespClient.connect(pair.memkeep!.port);
     pair.rd = await RespClient.connect(pair.redis!.port);
   }, 60_000);
@@ -56,3 +52,43 @@ export function c(line: string): Cmd {
   return [...line.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
 }
 export const cs = (...lines: string[]): Cmd[] => lines.map(c);
+
+/** expectSameReplies bound to a pair's own clients (a second pair of clients may be passed). */
+export function sameReplies(pair: ReferencePair): (cmds: readonly Cmd[], clients?: [RespClient, RespClient]) => Promise<void> {
+  return (cmds, clients) => expectSameReplies(clients ?? [pair.mk, pair.rd], cmds);
+}
+
+/**
+ * Runs `cmds` on a fresh connection to each server; every reply, after `mask` (which hides what
+ * legitimately differs, such as client ids), must be the same. Differences are listed together.
+ */
+export async function expectSameOnFreshConnections(
+  redisPort: number,
+  memkeepPort: number,
+  cmds: string[][],
+  mask: (reply: Uint8Array, cmd: string[]) => string,
+): Promise<void> {
+  const a = await RespClient.connect(redisPort, { readTimeoutMs: 3000 });
+  const b = await RespClient.connect(memkeepPort, { readTimeoutMs: 3000 });
+  try {
+    const diffs: string[] = [];
+    for (const cmd of cmds) {
+      const ra = mask(await a.call(...cmd), cmd);
+      const rb = mask(await b.call(...cmd), cmd);
+      if (ra !== rb) diffs.push(`${JSON.stringify(cmd)}\n  redis:   ${ra}\n  memkeep: ${rb}`);
+    }
+    expect(diffs).toEqual([]);
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
+export async function connectMany(port: number, n: number): Promise<RespClient[]> {
+  const out: RespClient[] = [];
+  for (let i = 0; i < n; i++) out.push(await RespClient.connect(port, { readTimeoutMs: 5000 }));
+  return out;
+}
+
+export async function closeAll(clients: RespClient[]): Promise<void> {
+  await Promise.allSettled(clients.map((c) => c.close()));
+}

@@ -328,3 +328,17 @@ export async function pingOnce(host: string, port: number, timeoutMs: number): P
     );
   });
 }
+
+/**
+ * Starts a memkeep and a redis-server side by side. If either fails to start, the other is stopped
+ * and the failure is thrown, so a suite's afterAll has nothing half-started to leak.
+ */
+export async function startBoth(
+  memkeepOpts: Parameters<typeof startMemkeep>[0] = {},
+  redisOpts: Parameters<typeof startRedis>[0] = {},
+): Promise<[ServerHandle, ServerHandle]> {
+  const [m, r] = await Promise.allSettled([startMemkeep(memkeepOpts), startRedis(redisOpts)]);
+  if (m.status === "fulfilled" && r.status === "fulfilled") return [m.value, r.value];
+  await Promise.all([m.status === "fulfilled" ? m.value.stop() : null, r.status === "fulfilled" ? r.value.stop() : null]);
+  throw m.status === "rejected" ? m.reason : (r as PromiseRejectedResult).reason;
+}
