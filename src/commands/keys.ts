@@ -9,6 +9,7 @@
 // Multi-key commands run with the locks of every shard their keys live on; KEYS, SCAN, RANDOMKEY,
 // DBSIZE, FLUSH* and SWAPDB lock all shards.
 
+import { typeOps } from "../types/registry.ts";
 import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec } from "../server/exec.ts";
 import type { Keyspace } from "../keyspace/keyspace.ts";
@@ -112,9 +113,11 @@ const encodingNames: Record<number, string> = {
  * clock over (RENAME moves the object in Redis); otherwise the copy gets a fresh clock (COPY
  * creates a new object). Returns the new slot in ks.t, or -1 when out of memory.
  * srcSlot is invalid afterwards when both keys share a table (the insert may rehash it).
- * Data types whose value owns memory outside the block must deep-copy it here.
+ * Values that own arena nodes (src/types/registry.ts) are deep-copied, except for a move (RENAME)
+ * within one arena: the new entry then takes the nodes over and the caller must drop the source
+ * entry with Table.remove, not deleteSlot (which would free them).
  */
-export function copyEntry(ks: Keyspace, src: Table, srcSlot: number, dstDb: number, dstKey: Uint8Array, keepClock: boolean): number {
+export function copyEntry(ks: Keyspace, src: Table, srcSlot: number, dstDb: number, dstKey: Uint8Array, keepClock: boolean, move = false): number {
   const type = src.type(srcSlot);
   const enc = src.encoding(srcSlot);
   const expireAt = src.expireAt(srcSlot);
@@ -130,6 +133,13 @@ export function copyEntry(ks: Keyspace, src: Table, srcSlot: number, dstDb: numb
   if (dst.arena === src.arena) dst.arena.u8.copyWithin(at, valueOff, valueOff + valueLen);
   else dst.arena.u8.set(src.arena.u8.subarray(valueOff, valueOff + valueLen), at);
   if (keepClock) dst.setClock(slot, clock);
+  const ops = typeOps[type];
+  if (ops !== undefined && !(move && dst.arena === src.arena)) {
+    if (!ops.clone(src.arena, valueOff, valueLen, enc, dst.arena, at)) {
+      ks.deleteSlot(dst, slot);
+      return -1;
+    }
+  }
   return slot;
 }
 
@@ -191,12 +201,14 @@ function renameGeneric(x: Exec, argv: Uint8Array[], nx: boolean): void {
   // Deleting (or lazily expiring) the target may have shifted the source's slot: find it again.
   let slot = findRaw(ks, db, source);
   const src = ks.t;
-  if (copyEntry(ks, src, slot, db, target, true) < 0) {
+  if (copyEntry(ks, src, slot, db, target, true, true) < 0) {
     x.out.error(Err.oom);
     return;
   }
+  const moved = ks.t.arena === src.arena; // the new entry took the value's nodes over
   slot = findRaw(ks, db, source);
-  ks.deleteSlot(src, slot);
+  if (moved) src.remove(slot);
+  else ks.deleteSlot(src, slot);
   if (nx) x.out.int(1);
   else x.out.ok();
 }
@@ -786,7 +798,10 @@ function memoryUsageCommand(x: Exec, argv: Uint8Array[]): void {
     x.out.nullBulk();
     return;
   }
-  x.out.int(classBytes(x.ks.t.blockBytes(slot)) + slotBytes);
+  const t = x.ks.t;
+  const ops = typeOps[t.type(slot)];
+  const owned = ops !== undefined ? ops.ownedBytes(t.arena, t.valueOffset(slot), t.valueLen(slot), t.encoding(slot)) : 0;
+  x.out.int(classBytes(t.blockBytes(slot)) + slotBytes + owned);
 }
 
 function containerCommand(x: Exec): void {

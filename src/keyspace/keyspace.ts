@@ -15,6 +15,7 @@ import { assert } from "../assert.ts";
 import { keyHashSlot } from "../../native-free/crc16.ts";
 import { Arena } from "./arena.ts";
 import { Table, dbCountMax, hashKey, ObjType } from "./table.ts";
+import { typeOps } from "../types/registry.ts";
 import { lfuNew, lfuTouch, lruClock } from "./clock.ts";
 
 export const slotCount = 16384;
@@ -186,8 +187,11 @@ export class Keyspace {
     if (key && this.events) this.events.onExpired(db, key);
   }
 
-  /** Frees what an entry's value owns outside its block (nothing for strings yet). */
-  freeValue(_t: Table, _slot: number): void {}
+  /** Frees what an entry's value owns outside its block (src/types/registry.ts; nothing for strings). */
+  freeValue(t: Table, slot: number): void {
+    const ops = typeOps[t.type(slot)];
+    if (ops !== undefined) ops.free(t.arena, t.valueOffset(slot), t.valueLen(slot), t.encoding(slot));
+  }
 
   /** Deletes the key at `slot` of this.t. */
   deleteSlot(t: Table, slot: number): void {

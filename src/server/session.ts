@@ -48,6 +48,8 @@ export class Session {
   commandsProcessed = 0;
   /** Set by CLIENT KILL and friends: the session is closed at the next opportunity. */
   killed = false;
+  /** True while EXEC runs the queued commands: blocking commands must not block (they time out at once). */
+  inExec = false;
 
   constructor(id: number, socket: Socket<SessionData>, limits: ParserLimits, now: number, names: NameResolver | null = null) {
     this.id = id;

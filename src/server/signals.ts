@@ -1,0 +1,39 @@
+// Signals the write path raises for the features that watch keys: WATCH (modified), blocked clients
+// (ready) and keyspace notifications (notify). Commands call the functions below; each feature
+// installs its hook once at start. A signal nobody listens to costs one null check (and notify
+// one bit test of notify-keyspace-events), so the string hot path stays as it is.
+//
+// Conventions for command handlers (as Redis's signalModifiedKey / signalKeyAsReady /
+// notifyKeyspaceEvent):
+// - signalModified(x, db, key): once per key a command changed (written, deleted, renamed, expired
+//   or evicted), after the change, with the shard's lock still held.
+// - signalReady(x, db, key): a list, sorted set or stream received elements (blocked clients may
+//   be served once the command has finished).
+// - notifyEvent(x, NOTIFY.hash, "hset", db, key): the event names Redis uses for that command.
+
+import type { Exec } from "./exec.ts";
+
+export type KeyHook = (x: Exec, db: number, key: Uint8Array) => void;
+export type NotifyHook = (x: Exec, cls: number, event: string, db: number, key: Uint8Array) => void;
+
+export const signalHooks: { modified: KeyHook | null; ready: KeyHook | null; notify: NotifyHook | null } = {
+  modified: null,
+  ready: null,
+  notify: null,
+};
+
+export function signalModified(x: Exec, db: number, key: Uint8Array): void {
+  const f = signalHooks.modified;
+  if (f !== null) f(x, db, key);
+}
+
+export function signalReady(x: Exec, db: number, key: Uint8Array): void {
+  const f = signalHooks.ready;
+  if (f !== null) f(x, db, key);
+}
+
+export function notifyEvent(x: Exec, cls: number, event: string, db: number, key: Uint8Array): void {
+  if ((x.cfg.notifyKeyspaceEvents & cls) === 0) return;
+  const f = signalHooks.notify;
+  if (f !== null) f(x, cls, event, db, key);
+}
