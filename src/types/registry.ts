@@ -22,6 +22,16 @@ export interface TypeOps {
   clone(src: Arena, srcOff: number, len: number, enc: number, dst: Arena, dstOff: number): boolean;
   /** Bytes owned outside the block (MEMORY USAGE). */
   ownedBytes(arena: Arena, off: number, len: number, enc: number): number;
+  /**
+   * Self-contained bytes of the value (shard log records, snapshots), for encodings whose block
+   * points at nodes. Absent or returning null: the block bytes are the value.
+   */
+  serialize?(arena: Arena, off: number, len: number, enc: number): Uint8Array | null;
+  /**
+   * Inverse of serialize: allocates the value's nodes in `arena` and returns the bytes the key's block
+   * must hold, or null when the arena is full (nothing stays allocated then).
+   */
+  deserialize?(arena: Arena, bytes: Uint8Array, enc: number): Uint8Array | null;
 }
 
 /** Indexed by ObjType; undefined for types that own nothing outside the block (strings). */
