@@ -127,6 +127,12 @@ export interface Settings {
   tlsPort: number;
   durability: Durability;
   durabilityAsyncMaxLagMs: number;
+  logSegmentBytes: number;
+  logBufferBytes: number;
+  snapshotLogBytes: number;
+  snapshotIntervalSeconds: number;
+  encryptionAtRest: boolean;
+  encryptionKeyFile: string;
   listMaxListpackSize: number;
   hashMaxListpackEntries: number;
   hashMaxListpackValue: number;
@@ -200,7 +206,7 @@ const ULLONG_MAX = 18446744073709551615n;
 const MB = 1024 * 1024;
 /** Redis's CONFIG_BINDADDR_MAX. */
 const bindAddressesMax = 16;
-const shardWorkersMax = 64;
+const shardWorkersMax = 32; // the reply tracker keeps one bit per shard in a 32-bit mask
 
 const defaultShardWorkers = Math.min(shardWorkersMax, Math.max(1, availableParallelism() - 1));
 
@@ -270,10 +276,15 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: "pidfile", kind: "string", field: "pidfile", default: "", mode: "immutable" },
   { name: "io-threads", kind: "int", field: "ioThreads", default: 1, min: 1n, max: 128n, mode: "immutable" },
   { name: "tls-port", kind: "int", field: "tlsPort", default: 0, min: 0n, max: 65535n, mode: "immutable" },
-  // "none" until the shard log exists: the server refuses sync/async rather than claim a durability
-  // it does not have (src/main.ts at startup, a change hook for CONFIG SET).
-  { name: "durability", kind: "enum", field: "durability", default: "none", values: ["sync", "async", "none"], mode: "mutable" },
+  // sync <-> async at runtime; none <-> sync/async only at start (the log must cover every write).
+  { name: "durability", kind: "enum", field: "durability", default: "sync", values: ["sync", "async", "none"], mode: "mutable" },
   { name: "durability-async-max-lag-ms", kind: "int", field: "durabilityAsyncMaxLagMs", default: 1000, min: 1n, max: 86_400_000n, mode: "mutable" },
+  { name: "log-segment-bytes", kind: "memory", field: "logSegmentBytes", default: 64 * MB, min: 64n * 1024n, max: 1024n * BigInt(MB), mode: "mutable" },
+  { name: "log-buffer-bytes", kind: "memory", field: "logBufferBytes", default: 16 * MB, min: 64n * 1024n, max: 1024n * BigInt(MB), mode: "immutable" },
+  { name: "snapshot-log-bytes", kind: "memory", field: "snapshotLogBytes", default: 256 * MB, min: 0n, max: LLONG_MAX, mode: "mutable" },
+  { name: "snapshot-interval-seconds", kind: "int", field: "snapshotIntervalSeconds", default: 3600, min: 0n, max: INT_MAX, mode: "mutable" },
+  { name: "encryption-at-rest", kind: "bool", field: "encryptionAtRest", default: false, mode: "immutable" },
+  { name: "encryption-key-file", kind: "string", field: "encryptionKeyFile", default: "", mode: "immutable" },
   { name: "list-max-listpack-size", aliases: ["list-max-ziplist-size"], kind: "int", field: "listMaxListpackSize", default: -2, min: INT_MIN, max: INT_MAX, mode: "mutable" },
   { name: "hash-max-listpack-entries", aliases: ["hash-max-ziplist-entries"], kind: "int", field: "hashMaxListpackEntries", default: 512, min: 0n, max: LLONG_MAX, mode: "mutable" },
   { name: "hash-max-listpack-value", aliases: ["hash-max-ziplist-value"], kind: "memory", field: "hashMaxListpackValue", default: 64, min: 0n, max: LLONG_MAX, mode: "mutable" },
@@ -913,6 +924,12 @@ export class Config implements Settings {
   readonly tlsPort!: number;
   readonly durability!: Durability;
   readonly durabilityAsyncMaxLagMs!: number;
+  readonly logSegmentBytes!: number;
+  readonly logBufferBytes!: number;
+  readonly snapshotLogBytes!: number;
+  readonly snapshotIntervalSeconds!: number;
+  readonly encryptionAtRest!: boolean;
+  readonly encryptionKeyFile!: string;
   readonly listMaxListpackSize!: number;
   readonly hashMaxListpackEntries!: number;
   readonly hashMaxListpackValue!: number;

@@ -9,7 +9,11 @@ import { createStatsBuffer } from "./server/stats.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./server/worker_server.ts";
 import { log, setLogLevel } from "./server/log.ts";
 import { memkeepVersion } from "./version.ts";
-import { durabilityUnavailable } from "./server/durability.ts";
+import { LogRing, createDoorbell } from "./log/ring.ts";
+import { DataDirError, closeDataDir, openDataDir } from "./log/data_dir.ts";
+import { controlBytes, ctlF64LastSaveSec, ctlF64SaveInProgress, ctlF64SaveStatus, ctlF64Saves, ctlF64LastSaveMs, ctlStop } from "./log/control.ts";
+import type { DurableInit, RecoveryReport } from "./log/durable_threads.ts";
+import type { DurableWorkerInit } from "./server/durable.ts";
 
 
 function randomHex(n: number): string {
@@ -30,13 +34,9 @@ async function main(): Promise<void> {
     throw e;
   }
   setLogLevel(cfg.loglevel);
-  if (cfg.durability !== "none") {
-    // No write may be acknowledged as durable before the shard log exists to make it so.
-    process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (memkeep ${memkeepVersion}) ***\n${durabilityUnavailable}\n`);
-    process.exit(1);
-  }
   const workers = cfg.shardWorkers;
   const ks = createKeyspaceBuffers(workers, cfg.databases);
+  const durable = cfg.durability !== "none" ? await startDurable(cfg, workers, ks) : null;
   // Sized for statsCommandsMax commands, so this thread never loads the command modules (~10 MB).
   const stats = createStatsBuffer(workers);
   const slowlogIds = new SharedArrayBuffer(4);
@@ -55,7 +55,12 @@ async function main(): Promise<void> {
     shuttingDown = true;
     log("notice", `${why}: shutting down`);
     for (const t of threads) t.postMessage({ type: "shutdown" } satisfies ToWorker);
-    setTimeout(() => process.exit(0), 2000).unref();
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  const exit = async () => {
+    if (durable !== null) await durable.stop();
+    log("notice", "memkeep is now ready to exit, bye bye...");
+    process.exit(0);
   };
 
   for (let w = 0; w < workers; w++) {
@@ -90,10 +95,11 @@ async function main(): Promise<void> {
           shutdown("SHUTDOWN requested");
           return;
         case "stopped":
-          if (++stopped === workers) {
-            log("notice", "memkeep is now ready to exit, bye bye...");
-            process.exit(0);
-          }
+          if (++stopped === workers) void exit();
+          return;
+        case "snapshot":
+          if (durable === null) t.postMessage({ type: "snapshotDone", id: m.id, ok: false, message: "durability is none: nothing to snapshot" } satisfies ToWorker);
+          else durable.snapshot().then((r) => t.postMessage({ type: "snapshotDone", id: m.id, ...r } satisfies ToWorker));
           return;
         default: {
           const never: never = m;
@@ -107,7 +113,7 @@ async function main(): Promise<void> {
     };
   }
   for (let w = 0; w < workers; w++) {
-    const init: WorkerInit = { worker: w, workers, config: cfg.toJSON(), keyspace: ks, stats, slowlogIds, runId };
+    const init: WorkerInit = { worker: w, workers, config: cfg.toJSON(), keyspace: ks, stats, slowlogIds, runId, durable: durable?.workerInit };
     threads[w].postMessage({ type: "init", init });
   }
   process.on("SIGTERM", () => shutdown("Received SIGTERM scheduling shutdown"));
@@ -115,3 +121,104 @@ async function main(): Promise<void> {
 }
 
 await main();
+
+interface DurableHandle {
+  workerInit: DurableWorkerInit;
+  snapshot(): Promise<{ ok: boolean; message?: string }>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Durable mode: takes the data folder, starts the replicator (which first recovers the keyspace from
+ * the latest snapshots and the log tails) and the snapshotter. Exits on a folder or recovery error.
+ */
+async function startDurable(cfg: Config, workers: number, ks: ReturnType<typeof createKeyspaceBuffers>): Promise<DurableHandle> {
+  const fatal = (msg: string): never => {
+    log("warning", msg);
+    process.stderr.write(`\n*** FATAL: ${msg}\n`);
+    process.exit(1);
+  };
+  let epoch = 1;
+  try {
+    epoch = openDataDir(cfg.dir, workers).epoch;
+  } catch (e) {
+    if (e instanceof DataDirError) fatal(e.message);
+    throw e;
+  }
+  let ringBytes = 1 << 16;
+  while (ringBytes < cfg.logBufferBytes) ringBytes *= 2;
+  const rings = Array.from({ length: workers }, () => LogRing.create(ringBytes));
+  const bell = createDoorbell();
+  const control = new SharedArrayBuffer(controlBytes);
+  const init: DurableInit = {
+    dir: cfg.dir,
+    keyspace: ks,
+    rings,
+    bell,
+    control,
+    encryption: cfg.encryptionAtRest,
+    keyFile: cfg.encryptionKeyFile,
+    segmentBytes: cfg.logSegmentBytes,
+  };
+  const replicator = new Worker(new URL("../workers/replicator.ts", import.meta.url).href);
+  let stoppedResolve: () => void = () => {};
+  const stopped = new Promise<void>((r) => (stoppedResolve = r));
+  const recovered = new Promise<RecoveryReport>((resolve) => {
+    replicator.onmessage = (e: MessageEvent) => {
+      const m = e.data as { type: string; report?: RecoveryReport; message?: string };
+      if (m.type === "recovered") resolve(m.report!);
+      else if (m.type === "recoveryFailed") fatal(`recovery failed: ${m.message}`);
+      else if (m.type === "stopped") stoppedResolve();
+    };
+  });
+  replicator.onerror = (e) => fatal(`replicator crashed: ${e.message}`);
+  replicator.postMessage({ type: "init", init });
+  const report = await recovered;
+  log("notice", `DB loaded from the shard logs: ${report.keys} keys from snapshots, ${report.records} log records replayed in ${report.ms.toFixed(1)} ms${report.tornBytes > 0 ? `, torn tail of ${report.tornBytes} bytes cut` : ""}`);
+  const snapshotter = new Worker(new URL("../workers/snapshotter.ts", import.meta.url).href);
+  snapshotter.postMessage({ type: "init", init });
+  const f64 = new Float64Array(control);
+  f64[ctlF64LastSaveSec] = Math.floor(Date.now() / 1000);
+  f64[ctlF64SaveStatus] = 1;
+  let nextId = 1;
+  let running: Promise<{ ok: boolean; message?: string }> | null = null;
+  const waits = new Map<number, (r: { ok: boolean; message?: string }) => void>();
+  snapshotter.onmessage = (e: MessageEvent) => {
+    const m = e.data as { type: string; id: number; ok: boolean; message?: string };
+    if (m.type !== "snapshotDone") return;
+    waits.get(m.id)?.({ ok: m.ok, message: m.message });
+    waits.delete(m.id);
+  };
+  snapshotter.onerror = (e) => fatal(`snapshotter crashed: ${e.message}`);
+  return {
+    workerInit: { rings, bell, control, epoch },
+    snapshot() {
+      // One at a time: a request during a snapshot shares it.
+      if (running !== null) return running;
+      const id = nextId++;
+      const t0 = Date.now();
+      f64[ctlF64SaveInProgress] = 1;
+      running = new Promise<{ ok: boolean; message?: string }>((resolve) => waits.set(id, resolve)).then((r) => {
+        running = null;
+        f64[ctlF64SaveInProgress] = 0;
+        f64[ctlF64SaveStatus] = r.ok ? 1 : 0;
+        f64[ctlF64LastSaveMs] = Date.now() - t0;
+        if (r.ok) {
+          f64[ctlF64LastSaveSec] = Math.floor(Date.now() / 1000);
+          f64[ctlF64Saves]++;
+        } else log("warning", `snapshot failed: ${r.message}`);
+        return r;
+      });
+      snapshotter.postMessage({ type: "snapshot", id });
+      return running;
+    },
+    async stop() {
+      if (running !== null) await running;
+      snapshotter.terminate();
+      Atomics.store(new Int32Array(control), ctlStop, 1);
+      new (await import("./log/ring.ts")).Doorbell(bell).ring();
+      await Promise.race([stopped, Bun.sleep(3000)]);
+      closeDataDir(cfg.dir);
+    },
+  };
+}

@@ -5,5 +5,6 @@ import { connectionCommands } from "./connection.ts";
 import { serverCommands } from "./server.ts";
 import { stringCommands } from "./strings.ts";
 import { keyCommands } from "./keys.ts";
+import { persistenceCommands } from "./persistence.ts";
 
-export const groups: CommandSpec[][] = [connectionCommands, serverCommands, stringCommands, keyCommands];
+export const groups: CommandSpec[][] = [connectionCommands, serverCommands, stringCommands, keyCommands, persistenceCommands];

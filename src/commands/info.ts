@@ -21,6 +21,7 @@ import { lruClock } from "../keyspace/clock.ts";
 import { parseArgs } from "../config.ts";
 import { memkeepVersion, redisVersion } from "../version.ts";
 import { latin1 } from "./util.ts";
+import { ctlF64Bytes, ctlF64LastSaveMs, ctlF64LastSaveSec, ctlF64LastSyncUs, ctlF64LogBytesSinceSnapshot, ctlF64Rounds, ctlF64SaveInProgress, ctlF64SaveStatus, ctlF64Saves } from "../log/control.ts";
 
 /** What an empty server reports as used memory (Redis's used_memory_startup plays this part). */
 export const startupMemoryBytes = 900 * 1024;
@@ -314,6 +315,8 @@ function memorySection(x: Exec): Lines {
 }
 
 function persistenceSection(x: Exec): Lines {
+  const c = x.durable?.control ?? null;
+  const inProgress = c !== null && c[ctlF64SaveInProgress] === 1;
   return [
     ["loading", 0],
     ["async_loading", 0],
@@ -324,12 +327,12 @@ function persistenceSection(x: Exec): Lines {
     ["current_save_keys_processed", 0],
     ["current_save_keys_total", 0],
     ["rdb_changes_since_last_save", x.stats.total(Stat.dirtyWrites)],
-    ["rdb_bgsave_in_progress", 0],
-    ["rdb_last_save_time", Math.floor(processStartMs(x) / 1000)],
-    ["rdb_last_bgsave_status", "ok"],
-    ["rdb_last_bgsave_time_sec", -1],
+    ["rdb_bgsave_in_progress", inProgress ? 1 : 0],
+    ["rdb_last_save_time", c !== null ? c[ctlF64LastSaveSec] : Math.floor(processStartMs(x) / 1000)],
+    ["rdb_last_bgsave_status", c === null || c[ctlF64SaveStatus] === 1 ? "ok" : "err"],
+    ["rdb_last_bgsave_time_sec", c !== null && c[ctlF64Saves] > 0 ? Math.round(c[ctlF64LastSaveMs] / 1000) : -1],
     ["rdb_current_bgsave_time_sec", -1],
-    ["rdb_saves", 0],
+    ["rdb_saves", c !== null ? c[ctlF64Saves] : 0],
     ["rdb_last_cow_size", 0],
     ["rdb_last_load_keys_expired", 0],
     ["rdb_last_load_keys_loaded", 0],
@@ -345,6 +348,13 @@ function persistenceSection(x: Exec): Lines {
     ["aof_last_cow_size", 0],
     ["module_fork_in_progress", 0],
     ["module_fork_last_cow_size", 0],
+    // memkeep's shard log (INFO fields Redis does not have; clients ignore unknown fields)
+    ["durability", x.cfg.durability],
+    ["log_group_commits", c !== null ? c[ctlF64Rounds] : 0],
+    ["log_bytes_written", c !== null ? c[ctlF64Bytes] : 0],
+    ["log_last_sync_usec", c !== null ? Math.round(c[ctlF64LastSyncUs]) : 0],
+    ["log_bytes_since_snapshot", c !== null ? c[ctlF64LogBytesSinceSnapshot] : 0],
+    ["log_durable_lsn", x.durable !== null ? x.durable.rings.map((r) => r.durableLsn().toString()).join(",") : ""],
   ];
 }
 

@@ -10,6 +10,7 @@
 // DBSIZE, FLUSH* and SWAPDB lock all shards.
 
 import { typeOps } from "../types/registry.ts";
+import { signalFlushed, signalSwapped } from "../server/signals.ts";
 import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec } from "../server/exec.ts";
 import type { Keyspace } from "../keyspace/keyspace.ts";
@@ -303,7 +304,10 @@ function swapdbCommand(x: Exec, argv: Uint8Array[]): void {
     x.out.error(Err.dbIndex);
     return;
   }
-  if (a !== b) x.ks.swapDb(a, b);
+  if (a !== b) {
+    x.ks.swapDb(a, b);
+    signalSwapped(x, a, b);
+  }
   x.out.ok();
 }
 
@@ -333,12 +337,14 @@ function flushShards(ks: Keyspace, pdb: number): void {
 function flushdbCommand(x: Exec, argv: Uint8Array[]): void {
   if (!flushArgsOk(x, argv)) return;
   flushShards(x.ks, x.ks.physicalDb(x.s.db));
+  signalFlushed(x, x.s.db);
   x.out.ok();
 }
 
 function flushallCommand(x: Exec, argv: Uint8Array[]): void {
   if (!flushArgsOk(x, argv)) return;
   flushShards(x.ks, -1);
+  signalFlushed(x, -1);
   x.out.ok();
 }
 

@@ -17,7 +17,7 @@ import { stringMatch } from "../../native-free/glob.ts";
 import { keyHashSlot } from "../../native-free/crc16.ts";
 import { Err, eqCI, latin1, lower, utf8 } from "./util.ts";
 import { redactArg, replyHelp, subcommandSyntaxError } from "./connection.ts";
-import { infoCommand, memoryFigures, processStartMs } from "./info.ts";
+import { infoCommand, memoryFigures } from "./info.ts";
 import { commandCategories, keyFlagsAt, replyCommandDocs, replyCommandInfo } from "./command_docs.ts";
 import { fullName } from "./spec.ts";
 import { keyIndexesOf } from "./spec.ts";
@@ -35,11 +35,6 @@ function timeCommand(x: Exec): void {
   x.out.arrayHeader(2);
   x.out.bulkString(String(sec));
   x.out.bulkString(String(us - sec * 1e6));
-}
-
-/** No snapshot has been taken: the last save is the process start, as for a fresh Redis. */
-function lastsaveCommand(x: Exec): void {
-  x.out.int(Math.floor(processStartMs(x) / 1000));
 }
 
 function shutdownCommand(x: Exec, argv: Uint8Array[]): void {
@@ -487,7 +482,6 @@ const adminAcl = "@admin @slow @dangerous";
 export const serverCommands: CommandSpec[] = [
   cmd("info", -1, "loading stale", 0, 0, 0, "@slow @dangerous", infoCommand),
   cmd("time", 1, "loading stale fast", 0, 0, 0, "@fast", timeCommand),
-  cmd("lastsave", 1, "loading stale fast", 0, 0, 0, "@admin @fast @dangerous", lastsaveCommand),
   cmd("shutdown", -1, "admin noscript loading stale no_multi allow_busy", 0, 0, 0, adminAcl, shutdownCommand),
   cmd("config", -2, "", 0, 0, 0, "@slow", containerCommand, {
     subcommands: [

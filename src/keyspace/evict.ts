@@ -221,6 +221,8 @@ function randomCandidate(t: Table, volatile: boolean): number {
 }
 
 function evictSlot(x: Exec, t: Table, slot: number): void {
+  const f = x.ks.onRemove;
+  if (f !== null) f(t, slot, 4);
   x.ks.deleteSlot(t, slot);
   x.stats.add(Stat.evictedKeys);
 }

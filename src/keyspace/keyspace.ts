@@ -39,7 +39,7 @@ export interface KeyspaceBuffers {
 }
 
 export function createKeyspaceBuffers(shardCount: number, databases: number): KeyspaceBuffers {
-  assert(shardCount >= 1 && shardCount <= 64, "keyspace: shard count out of range");
+  assert(shardCount >= 1 && shardCount <= 32, "keyspace: shard count out of range");
   assert(databases >= 1 && databases <= dbCountMax, "keyspace: databases must fit the slot's db bits");
   const control = new SharedArrayBuffer(controlWords * 4);
   const c = new Int32Array(control);
@@ -79,6 +79,8 @@ export class Keyspace {
   countHits = false;
   hits = 0;
   misses = 0;
+  /** Bit per shard a command routed a key to since the last reset (the reply tracker reads it). */
+  touchedShards = 0;
 
   constructor(bufs: KeyspaceBuffers) {
     this.ctl = new Int32Array(bufs.control);
@@ -98,6 +100,7 @@ export class Keyspace {
   route(key: Uint8Array): Table {
     this.h = hashKey(key);
     const shard = this.shardCount === 1 ? 0 : this.shardOf(key);
+    this.touchedShards |= 1 << shard;
     // Our invariant, checked always: a table is only touched under its shard's lock (a spec with
     // wrong key positions or a missing `shards: "all"` would race with other workers).
     assert(Atomics.load(this.ctl, cLocks + shard * 16) !== 0, "keyspace: shard used without its lock");
@@ -178,8 +181,15 @@ export class Keyspace {
     return slot;
   }
 
+  /**
+   * Called before the keyspace itself removes an entry (why: 3 expired, 4 evicted — the shard log's
+   * opcodes), with the shard's lock held: the shard log records it.
+   */
+  onRemove: ((t: Table, slot: number, why: number) => void) | null = null;
+
   /** Deletes an expired entry and reports it. */
   expireSlot(t: Table, slot: number, db: number): void {
+    if (this.onRemove !== null) this.onRemove(t, slot, 3);
     const key = this.events ? t.keyCopy(slot) : null;
     this.freeValue(t, slot);
     t.remove(slot);

@@ -105,6 +105,13 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   if (x.cfg.maxmemory > 0 && !performEvictions(x) && (bits & Bits.denyoom) !== 0) {
     return reject(x, s, spec, mark, errorsBefore, "OOM command not allowed when used memory > 'maxmemory'.");
   }
+  // durability async bounds what a crash may lose: writes wait out a log that fell too far behind.
+  if ((bits & Bits.write) !== 0 && x.durable !== null && x.cfg.durability === "async") {
+    const lag = x.durable.lagMs();
+    if (lag > x.cfg.durabilityAsyncMaxLagMs) {
+      return reject(x, s, spec, mark, errorsBefore, `NOTDURABLE Write refused: the shard log is ${lag} ms behind (durability-async-max-lag-ms is ${x.cfg.durabilityAsyncMaxLagMs})`);
+    }
+  }
   const ks = x.ks;
   ks.countHits = (bits & Bits.readonly) !== 0;
   let r: Promise<ReplyFn> | undefined;

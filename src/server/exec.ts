@@ -9,6 +9,7 @@ import type { CommandTable } from "../commands/registry.ts";
 import type { Session } from "./session.ts";
 import type { Stats } from "./stats.ts";
 import type { SlowLog } from "./slowlog.ts";
+import type { DurableWorker } from "./durable.ts";
 
 /** A reply written later, once an asynchronous step finished; runs with x.s = its session. */
 export type ReplyFn = (x: Exec) => void;
@@ -41,6 +42,8 @@ export interface Peers {
   broadcast(req: PeerRequest): Promise<unknown[]>;
   /** Asks the main thread to shut the server down (SHUTDOWN). */
   shutdown(): void;
+  /** Asks for a snapshot of every shard (SAVE, BGSAVE); resolves when it is written. */
+  snapshot(): Promise<{ ok: boolean; message?: string }>;
 }
 
 export class Exec {
@@ -56,6 +59,8 @@ export class Exec {
   clockOffsetMs = Date.now() - performance.now();
   /** performance.now() at the end of the last command (or the start of the batch). */
   clock = performance.now();
+  /** The shard log's worker side, or null with durability none. */
+  durable: DurableWorker | null = null;
   /** Per shard: 1 while the running command holds its lock (dispatch's multi-shard path). */
   readonly lockScratch: Uint8Array;
 

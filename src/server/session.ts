@@ -50,6 +50,9 @@ export class Session {
   killed = false;
   /** True while EXEC runs the queued commands: blocking commands must not block (they time out at once). */
   inExec = false;
+  /** Replies waiting for their shard-log records to become durable (src/server/durable.ts). */
+  held: { bytes: Uint8Array; need: bigint[] }[] = [];
+  heldBytes = 0;
 
   constructor(id: number, socket: Socket<SessionData>, limits: ParserLimits, now: number, names: NameResolver | null = null) {
     this.id = id;

@@ -16,15 +16,44 @@ import type { Exec } from "./exec.ts";
 export type KeyHook = (x: Exec, db: number, key: Uint8Array) => void;
 export type NotifyHook = (x: Exec, cls: number, event: string, db: number, key: Uint8Array) => void;
 
-export const signalHooks: { modified: KeyHook | null; ready: KeyHook | null; notify: NotifyHook | null } = {
+export type DbHook = (x: Exec, db: number, db2: number) => void;
+
+export const signalHooks: {
+  modified: KeyHook | null;
+  ready: KeyHook | null;
+  notify: NotifyHook | null;
+  /** The shard log (src/server/durable.ts): records the key's new state. */
+  log: KeyHook | null;
+  /** The shard log: FLUSHDB (db >= 0) / FLUSHALL (db = -1); db2 unused. */
+  flushed: DbHook | null;
+  /** The shard log: SWAPDB db db2. */
+  swapped: DbHook | null;
+} = {
   modified: null,
   ready: null,
   notify: null,
+  log: null,
+  flushed: null,
+  swapped: null,
 };
 
 export function signalModified(x: Exec, db: number, key: Uint8Array): void {
   const f = signalHooks.modified;
   if (f !== null) f(x, db, key);
+  const l = signalHooks.log;
+  if (l !== null) l(x, db, key);
+}
+
+/** FLUSHDB (db >= 0) or FLUSHALL (db = -1), after the flush, every lock held. */
+export function signalFlushed(x: Exec, db: number): void {
+  const f = signalHooks.flushed;
+  if (f !== null) f(x, db, 0);
+}
+
+/** SWAPDB a b, after the swap, every lock held. */
+export function signalSwapped(x: Exec, a: number, b: number): void {
+  const f = signalHooks.swapped;
+  if (f !== null) f(x, a, b);
 }
 
 export function signalReady(x: Exec, db: number, key: Uint8Array): void {

@@ -22,7 +22,8 @@ import { activeExpireCycle } from "../keyspace/expire_cycle.ts";
 import { evictionStep, isLfuPolicy, policyCode } from "../keyspace/evict.ts";
 import { answerPeerRequest } from "./peer_requests.ts";
 import { log } from "./log.ts";
-import { durabilityUnavailable } from "./durability.ts";
+import { DurableWorker, type DurableWorkerInit } from "./durable.ts";
+import { ctlF64LastSaveSec, ctlF64LogBytesSinceSnapshot, ctlF64SaveInProgress } from "../log/control.ts";
 import { trackInstantaneousMetrics } from "../commands/info.ts";
 
 export interface WorkerInit {
@@ -33,12 +34,15 @@ export interface WorkerInit {
   stats: SharedArrayBuffer;
   slowlogIds: SharedArrayBuffer;
   runId: string;
+  /** The shard log's buffers, absent with durability none. */
+  durable?: DurableWorkerInit;
 }
 
 /** Messages between the main thread and workers. */
 export type ToWorker =
   | { type: "peerReq"; id: number; from: number; req: PeerRequest }
   | { type: "peerDone"; id: number; results: unknown[] }
+  | { type: "snapshotDone"; id: number; ok: boolean; message?: string }
   | { type: "shutdown" };
 export type FromWorker =
   | { type: "ready"; worker: number; port: number }
@@ -46,6 +50,7 @@ export type FromWorker =
   | { type: "peer"; id: number; req: PeerRequest }
   | { type: "peerRes"; id: number; from: number; worker: number; result: unknown }
   | { type: "shutdownRequest" }
+  | { type: "snapshot"; id: number }
   | { type: "stopped"; worker: number };
 
 const writerTrimBytes = 4 << 20;
@@ -71,12 +76,21 @@ export class WorkerServer {
     const peers: Peers = {
       broadcast: (req) => this.broadcast(req),
       shutdown: () => this.post({ type: "shutdownRequest" }),
+      snapshot: () => this.requestSnapshot(),
     };
     this.names = table.nameResolver();
     this.x = new Exec(ks, new ReplyWriter(), cfg, stats, table, peers, this.sessions, slowlog,
       init.worker, init.workers, init.runId, () => this.port);
     this.applyConfig();
-    cfg.onChange("durability", (c) => (c.durability === "none" ? undefined : durabilityUnavailable));
+    if (init.durable !== undefined) {
+      this.x.durable = new DurableWorker(init.durable, (s, bytes) => this.writeOut(s, bytes));
+      this.x.durable.install(this.x);
+    }
+    // sync <-> async at any time; none <-> sync/async only at start: the log must cover every write.
+    const started = cfg.durability;
+    cfg.onChange("durability", (c) =>
+      (c.durability === "none") !== (started === "none") ? "durability can switch between none and sync/async only at startup" : undefined,
+    );
     // Redis evicts at once when maxmemory is lowered, not at the next write.
     cfg.onChange("maxmemory", () => {
       if (this.init.worker === 0 && this.x.cfg.maxmemory > 0) {
@@ -187,8 +201,9 @@ export class WorkerServer {
     out.resp = s.resp;
     x.ks.noTouch = s.noTouch;
     x.clock = performance.now();
+    x.ks.touchedShards = 0;
     s.lastInteractionMs = Math.floor(x.clock + x.clockOffsetMs);
-    while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes < outputPauseBytes) {
+    while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes + s.heldBytes < outputPauseBytes) {
       let argv: Uint8Array[] | null;
       try {
         argv = s.parser.next();
@@ -240,6 +255,7 @@ export class WorkerServer {
         const mark = x.out.len;
         const errs = x.out.errors;
         x.clock = performance.now();
+        x.ks.touchedShards = 0;
         fn(x);
         finishReply(x, s, mark);
         if (x.out.errors !== errs) x.stats.add(Stat.errorReplies, x.out.errors - errs);
@@ -259,23 +275,52 @@ export class WorkerServer {
     });
   }
 
-  /** Writes what the writer holds for s in one call; queues what the kernel did not take. */
+  /**
+   * Writes what the writer holds for s in one call; queues what the kernel did not take. With
+   * durability sync, replies that depend on log records not yet durable wait in the reply tracker
+   * (src/server/durable.ts) and leave through writeOut once they are.
+   */
   private flush(s: Session): void {
     const x = this.x;
     const out = x.out;
-    if (out.len > 0 && !s.closed && s.socket) {
-      const v = out.view();
-      x.stats.add(Stat.netOutputBytes, v.length);
-      s.bytesOut += v.length;
-      if (s.outQueue.length === 0) {
-        const n = s.socket.write(v);
-        if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
-      } else this.enqueue(s, v.slice());
+    const d = x.durable;
+    if (d !== null) {
+      const mask = x.ks.touchedShards;
+      x.ks.touchedShards = 0;
+      if (out.len > 0 && !s.closed && s.socket && x.cfg.durability === "sync") {
+        const need = mask !== 0 ? d.needFor(mask) : null;
+        if (need !== null || s.held.length > 0) {
+          d.hold(s, out.view().slice(), need);
+          out.reset();
+          out.trim(writerTrimBytes);
+          return;
+        }
+      }
     }
+    if (out.len > 0 && !s.closed && s.socket) this.writeOut(s, out.view());
     out.reset();
     out.trim(writerTrimBytes);
     if (s.killed) this.close(s);
     else if (s.closeAfterReply && s.outQueue.length === 0) this.close(s);
+  }
+
+  /** Hands reply bytes to the socket (copying what the kernel does not take). */
+  private writeOut(s: Session, v: Uint8Array): void {
+    if (s.closed || !s.socket) return;
+    this.x.stats.add(Stat.netOutputBytes, v.length);
+    s.bytesOut += v.length;
+    if (s.outQueue.length === 0) {
+      const n = s.socket.write(v);
+      if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
+    } else this.enqueue(s, v.slice());
+    if (s.held.length === 0 && (s.killed || (s.closeAfterReply && s.outQueue.length === 0))) {
+      this.close(s);
+      return;
+    }
+    if (s.held.length === 0 && !s.busy && !s.closed && s.parser.pendingBytes > 0 && s.outQueuedBytes < outputPauseBytes) {
+      // Commands were paused behind held replies (output pause): resume them.
+      queueMicrotask(() => this.drive(s));
+    }
   }
 
   private enqueue(s: Session, bytes: Uint8Array): void {
@@ -334,6 +379,7 @@ export class WorkerServer {
   private onClose(s: Session | undefined): void {
     if (!s) return;
     s.closed = true;
+    this.x.durable?.forget(s);
     if (this.sessions.delete(s.id)) {
       this.x.ks.addClients(-1);
       this.x.stats.add(Stat.connectedClients, -1);
@@ -365,9 +411,34 @@ export class WorkerServer {
     }
     const used = x.ks.usedBytes();
     if (used > x.stats.mine[Stat.peakMemory]) x.stats.mine[Stat.peakMemory] = used;
+    if (this.init.worker === 0 && x.durable !== null) this.snapshotTriggers(now);
+  }
+
+  /** snapshot-log-bytes and snapshot-interval-seconds (worker 0 asks; main runs one at a time). */
+  private snapshotTriggers(now: number): void {
+    const c = this.x.durable!.control;
+    if (c[ctlF64SaveInProgress] === 1) return;
+    const cfg = this.x.cfg;
+    const bySize = cfg.snapshotLogBytes > 0 && c[ctlF64LogBytesSinceSnapshot] >= cfg.snapshotLogBytes;
+    const byTime = cfg.snapshotIntervalSeconds > 0 && c[ctlF64LogBytesSinceSnapshot] > 0 && now / 1000 - c[ctlF64LastSaveSec] >= cfg.snapshotIntervalSeconds;
+    if (bySize || byTime) {
+      c[ctlF64SaveInProgress] = 1; // main sets it too; this keeps the next tick from asking again
+      void this.requestSnapshot();
+    }
   }
 
   // ---- peers --------------------------------------------------------------------------------------
+  private snapshotWaits = new Map<number, (r: { ok: boolean; message?: string }) => void>();
+
+  /** Asks the main thread for a snapshot of every shard (SAVE, BGSAVE, triggers). */
+  private requestSnapshot(): Promise<{ ok: boolean; message?: string }> {
+    const id = this.nextPeerId++;
+    return new Promise((resolve) => {
+      this.snapshotWaits.set(id, resolve);
+      this.post({ type: "snapshot", id });
+    });
+  }
+
   private broadcast(req: PeerRequest): Promise<unknown[]> {
     const id = this.nextPeerId++;
     return new Promise((resolve) => {
@@ -387,6 +458,12 @@ export class WorkerServer {
         const r = this.pending.get(m.id);
         this.pending.delete(m.id);
         r?.(m.results);
+        return;
+      }
+      case "snapshotDone": {
+        const r = this.snapshotWaits.get(m.id);
+        this.snapshotWaits.delete(m.id);
+        r?.({ ok: m.ok, message: m.message });
         return;
       }
       case "shutdown":

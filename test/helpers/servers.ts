@@ -45,6 +45,8 @@ export interface ServerSpec {
   env?: Record<string, string>;
   readyTimeoutMs?: number;
   host?: string;
+  /** Use this data folder (kept by stop(): restart tests reuse it) instead of a fresh temp dir. */
+  dir?: string;
 }
 
 export const repoRoot = resolve(import.meta.dir, "..", "..");
@@ -88,7 +90,7 @@ export function defaultShardWorkers(): number {
 }
 
 export async function startMemkeep(
-  opts: { shardWorkers?: number; args?: string[]; env?: Record<string, string> } = {},
+  opts: { shardWorkers?: number; args?: string[]; env?: Record<string, string>; dir?: string } = {},
 ): Promise<ServerHandle> {
   const shardWorkers = opts.shardWorkers ?? defaultShardWorkers();
   const bun = process.execPath.endsWith("bun") ? process.execPath : (Bun.which("bun") ?? "bun");
@@ -96,6 +98,7 @@ export async function startMemkeep(
     name: "memkeep",
     cwd: repoRoot,
     env: opts.env,
+    dir: opts.dir,
     argv: (port, dir) => [
       bun,
       "src/main.ts",
@@ -137,8 +140,8 @@ export async function startServer(spec: ServerSpec): Promise<ServerHandle> {
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < startAttemptsMax; attempt++) {
     const port = await freePort();
-    const dir = mkdtempSync(join(tmpdir(), `${spec.name.replace(/[^a-z0-9]/gi, "")}-test-`));
-    const handle = spawnServer(spec, port, dir);
+    const dir = spec.dir ?? mkdtempSync(join(tmpdir(), `${spec.name.replace(/[^a-z0-9]/gi, "")}-test-`));
+    const handle = spawnServer(spec, port, dir, spec.dir === undefined);
     const outcome = await waitReady(handle, spec.readyTimeoutMs ?? defaultReadyTimeoutMs);
     if (outcome === "ready") return handle;
     await handle.stop();
@@ -161,7 +164,7 @@ function describeOutput(handle: ServerHandle): string {
   return `--- stderr ---\n${err.length > 0 ? err : "(empty)"}\n--- stdout ---\n${out.length > 0 ? out : "(empty)"}`;
 }
 
-function spawnServer(spec: ServerSpec, port: number, dir: string): ServerHandle {
+function spawnServer(spec: ServerSpec, port: number, dir: string, ownDir: boolean): ServerHandle {
   const argv = spec.argv(port, dir);
   const proc = Bun.spawn(argv, {
     cwd: spec.cwd,
@@ -191,7 +194,7 @@ function spawnServer(spec: ServerSpec, port: number, dir: string): ServerHandle 
       if (proc.exitCode === null && proc.signalCode === null) process.kill(proc.pid, signal);
     },
     stop() {
-      stopping ??= stopProcess(proc, exited).then(() => rm(dir, { recursive: true, force: true }));
+      stopping ??= stopProcess(proc, exited).then(() => (ownDir ? rm(dir, { recursive: true, force: true }) : undefined));
       return stopping;
     },
   };

@@ -1,0 +1,140 @@
+// The two actors of the durable path, as thread bodies (workers/replicator.ts, workers/snapshotter.ts
+// start them):
+// - replicator: recovers the keyspace at start (latest snapshot + log tail of every shard), then
+//   drains the shard rings with group commit until told to stop (design.md "Life of a write").
+// - snapshotter: writes fuzzy snapshots on request (SAVE, BGSAVE, log-size and time triggers),
+//   taking each shard's lock only for short chunks.
+// Both map the same SharedArrayBuffers as the shard workers; control words live in `control`.
+
+import { join } from "node:path";
+import "../commands/groups.ts"; // registers every type's TypeOps (free, serialize, deserialize)
+import { Keyspace, type KeyspaceBuffers } from "../keyspace/keyspace.ts";
+import { FileKeyProvider, type KeyProvider } from "./keys.ts";
+import { Doorbell, LogRing } from "./ring.ts";
+import { Replicator, SegmentWriter, recoverShard } from "./shard_log.ts";
+import { applyRecord } from "./apply.ts";
+import { latestSnapshot, loadSnapshot, writeSnapshot, type SnapshotResult } from "./snapshot.ts";
+
+export interface DurableInit {
+  dir: string;
+  keyspace: KeyspaceBuffers;
+  rings: SharedArrayBuffer[];
+  bell: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  encryption: boolean;
+  keyFile: string;
+  segmentBytes: number;
+}
+
+import { ctlStop, ctlF64Rounds, ctlF64Bytes, ctlF64LastSyncUs, ctlF64LogBytesSinceSnapshot } from "./control.ts";
+
+export function keyProviderFor(init: { dir: string; encryption: boolean; keyFile: string }): KeyProvider | null {
+  if (!init.encryption) return null;
+  return new FileKeyProvider(init.keyFile !== "" ? init.keyFile : join(init.dir, "master.key"));
+}
+
+export interface RecoveryReport {
+  keys: number;
+  records: number;
+  tornBytes: number;
+  ms: number;
+  snapshotLsns: string[];
+}
+
+export function recoverAll(init: DurableInit, keys: KeyProvider | null, rings: LogRing[]): RecoveryReport {
+  const t0 = performance.now();
+  const ks = new Keyspace(init.keyspace);
+  ks.lockAll();
+  let nkeys = 0;
+  let records = 0;
+  let tornBytes = 0;
+  const snapshotLsns: string[] = [];
+  try {
+    for (let s = 0; s < rings.length; s++) {
+      let after = 0n;
+      const snap = latestSnapshot(init.dir, s);
+      if (snap !== null) {
+        const r = loadSnapshot(ks, s, snap.path, keys);
+        after = r.lsn;
+        nkeys += r.keys;
+      }
+      snapshotLsns.push(after.toString());
+      const res = recoverShard(init.dir, s, keys, after, (rec) => applyRecord(ks, s, rec));
+      records += res.applied;
+      tornBytes += res.tornBytes;
+      rings[s].setNextLsn(res.nextLsn);
+    }
+  } finally {
+    ks.unlockAll();
+  }
+  return { keys: nkeys, records, tornBytes, ms: performance.now() - t0, snapshotLsns };
+}
+
+/** Replicator thread body: recovery, then group commit until control[ctlStop] is set. */
+export function runReplicator(init: DurableInit, post: (m: unknown) => void): void {
+  const keys = keyProviderFor(init);
+  const rings = init.rings.map((r) => new LogRing(r, init.bell));
+  let report: RecoveryReport;
+  try {
+    report = recoverAll(init, keys, rings);
+  } catch (e) {
+    post({ type: "recoveryFailed", message: (e as Error).message });
+    return;
+  }
+  post({ type: "recovered", report });
+  const writers = rings.map((_, s) => new SegmentWriter(init.dir, s, keys, init.segmentBytes));
+  const rep = new Replicator(rings, writers, new Doorbell(init.bell));
+  const ctl = new Int32Array(init.control);
+  const f64 = new Float64Array(init.control);
+  const stop = () => Atomics.load(ctl, ctlStop) !== 0;
+  const bell = new Doorbell(init.bell);
+  while (!stop()) {
+    const seen = bell.seq();
+    const t0 = performance.now();
+    const n = rep.round();
+    if (n === 0) {
+      bell.sleep(seen, 100);
+      continue;
+    }
+    f64[ctlF64Rounds] = rep.rounds;
+    f64[ctlF64Bytes] = rep.bytes;
+    f64[ctlF64LastSyncUs] = (performance.now() - t0) * 1000;
+    f64[ctlF64LogBytesSinceSnapshot] += n;
+  }
+  while (rep.round() > 0) {
+    // drain what the workers appended before they stopped
+  }
+  for (const w of writers) w.close();
+  post({ type: "stopped" });
+}
+
+/** Snapshotter thread: one snapshot of every shard per request. */
+export class Snapshotter {
+  private ks: Keyspace;
+  private rings: LogRing[];
+  private keys: KeyProvider | null;
+  private f64: Float64Array;
+
+  constructor(private init: DurableInit) {
+    this.ks = new Keyspace(init.keyspace);
+    this.rings = init.rings.map((r) => new LogRing(r, init.bell));
+    this.keys = keyProviderFor(init);
+    this.f64 = new Float64Array(init.control);
+  }
+
+  snapshotAll(): SnapshotResult[] {
+    const out: SnapshotResult[] = [];
+    this.f64[ctlF64LogBytesSinceSnapshot] = 0;
+    for (let s = 0; s < this.rings.length; s++) {
+      const ring = this.rings[s];
+      out.push(
+        writeSnapshot(this.ks, s, this.init.dir, this.keys, {
+          lock: () => this.ks.lock(s),
+          unlock: () => this.ks.unlock(s),
+          appendedLsn: () => ring.appendedLsn(),
+        }),
+      );
+    }
+    return out;
+  }
+}

@@ -1,0 +1,190 @@
+// A shard worker's side of the shard log: it appends effect records while commands hold the shard
+// locks, and it holds replies back until what they depend on is durable (the reply tracker).
+//
+// Effects: every write signals the keys it changed (src/server/signals.ts); the hook logs each key's
+// resulting state (src/log/effects.ts) into the key's shard ring before the lock is released, so a
+// shard's LSN order is the order its changes happened in. Expirations and evictions are logged by
+// the keyspace's onRemove hook; FLUSHDB/FLUSHALL in every shard's ring, SWAPDB in shard 0's.
+//
+// Reply tracker (durability sync): Keyspace.route() marks every shard a command touched. When a
+// session's replies are flushed, each marked shard's last appended LSN is what those replies depend
+// on: the session's own writes and any other client's write to that shard it may have read. If that
+// is not durable yet, the bytes wait in the session's `held` queue (in order; later replies queue
+// behind them, so session order is kept) and leave once the replicator publishes the LSN. Commands
+// keep executing meanwhile, so a pipeline shares one fsync. A read of a shard with nothing pending
+// replies at once. (Per-shard, not per-key: a read may wait for an unrelated write of its shard.)
+//
+// durability async: replies leave at once; writes are refused while the oldest record not yet
+// durable is older than durability-async-max-lag-ms.
+
+import type { Exec } from "./exec.ts";
+import type { Session } from "./session.ts";
+import { signalHooks } from "./signals.ts";
+import { LogRing } from "../log/ring.ts";
+import { logDel, logFlush, logPut, logSwapDb } from "../log/effects.ts";
+import { Op } from "../log/record.ts";
+
+export interface DurableWorkerInit {
+  rings: SharedArrayBuffer[];
+  bell: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  epoch: number;
+}
+
+export interface HeldReply {
+  bytes: Uint8Array;
+  /** Per shard: the LSN that must be durable first (0n = none). */
+  need: bigint[];
+}
+
+export class DurableWorker {
+  readonly rings: LogRing[];
+  readonly epoch: number;
+  /** The durable actors' statistics (src/log/durable_threads.ts ctlF64* slots). */
+  readonly control: Float64Array;
+  /** Sessions with held replies. */
+  private waiting = new Set<Session>();
+  private watching: boolean[];
+  /** Time the oldest not-yet-durable record was appended, per shard (async lag), 0 = none. */
+  private pendingSince: number[];
+
+  constructor(init: DurableWorkerInit, private release: (s: Session, bytes: Uint8Array) => void) {
+    this.rings = init.rings.map((r) => new LogRing(r, init.bell));
+    this.epoch = init.epoch;
+    this.control = new Float64Array(init.control);
+    this.watching = this.rings.map(() => false);
+    this.pendingSince = this.rings.map(() => 0);
+  }
+
+  /** Installs the effect hooks (once per worker). */
+  install(x: Exec): void {
+    const ks = x.ks;
+    const rings = this.rings;
+    const epoch = this.epoch;
+    signalHooks.log = (_x, db, key) => {
+      // Keep the caller's routing state: handlers may still use ks.t / ks.h after signalling.
+      const t0 = ks.t;
+      const h0 = ks.h;
+      const shard = ks.shardOf(key);
+      const t = ks.route(key);
+      const pdb = ks.physicalDb(db);
+      const slot = t.find(pdb, key, ks.h);
+      if (slot >= 0) logPut(rings[shard], epoch, t, slot);
+      else logDel(rings[shard], epoch, Op.del, pdb, key);
+      this.notePending(shard);
+      ks.t = t0;
+      ks.h = h0;
+    };
+    signalHooks.flushed = (_x, db) => {
+      const pdb = db < 0 ? -1 : ks.physicalDb(db);
+      for (let s = 0; s < rings.length; s++) {
+        logFlush(rings[s], epoch, pdb);
+        ks.touchedShards |= 1 << s;
+        this.notePending(s);
+      }
+    };
+    signalHooks.swapped = (_x, a, b) => {
+      logSwapDb(rings[0], epoch, a, b);
+      for (let s = 0; s < rings.length; s++) ks.touchedShards |= 1 << s;
+      this.notePending(0);
+    };
+    ks.onRemove = (t, slot, why) => {
+      const shard = ks.tables.indexOf(t);
+      logDel(rings[shard], epoch, why === 4 ? Op.evict : Op.expire, t.db(slot), t.keyCopy(slot));
+      ks.touchedShards |= 1 << shard;
+      this.notePending(shard);
+    };
+  }
+
+  private notePending(shard: number): void {
+    if (this.pendingSince[shard] === 0) this.pendingSince[shard] = Date.now();
+  }
+
+  /** durability async: the age in ms of the oldest record not yet durable (0 when none). */
+  lagMs(): number {
+    let oldest = 0;
+    for (let s = 0; s < this.rings.length; s++) {
+      const since = this.pendingSince[s];
+      if (since === 0) continue;
+      if (this.rings[s].durableLsn() >= this.rings[s].appendedLsn()) {
+        this.pendingSince[s] = 0;
+        continue;
+      }
+      const age = Date.now() - since;
+      if (age > oldest) oldest = age;
+    }
+    return oldest;
+  }
+
+  /**
+   * The LSNs replies that touched `mask`'s shards must wait for, or null when all are durable.
+   */
+  needFor(mask: number): bigint[] | null {
+    let need: bigint[] | null = null;
+    for (let s = 0; mask !== 0 && s < this.rings.length; s++, mask >>>= 1) {
+      if ((mask & 1) === 0) continue;
+      const r = this.rings[s];
+      const a = r.appendedLsn();
+      if (a > r.durableLsn()) {
+        if (need === null) need = this.rings.map(() => 0n);
+        need[s] = a;
+      }
+    }
+    return need;
+  }
+
+  /** Queues bytes behind the session's held replies. */
+  hold(s: Session, bytes: Uint8Array, need: bigint[] | null): void {
+    s.held.push({ bytes, need: need ?? this.rings.map(() => 0n) });
+    s.heldBytes += bytes.length;
+    if (!this.waiting.has(s)) this.waiting.add(s);
+    if (need !== null) for (let i = 0; i < need.length; i++) if (need[i] > 0n) this.watch(i);
+  }
+
+  private ready(h: HeldReply): boolean {
+    for (let i = 0; i < h.need.length; i++) if (h.need[i] > 0n && this.rings[i].durableLsn() < h.need[i]) return false;
+    return true;
+  }
+
+  /** Releases every held reply whose LSNs are durable, in order per session. */
+  drain(): void {
+    for (const s of this.waiting) {
+      while (s.held.length > 0 && this.ready(s.held[0])) {
+        const h = s.held.shift()!;
+        s.heldBytes -= h.bytes.length;
+        this.release(s, h.bytes);
+      }
+      if (s.held.length === 0) this.waiting.delete(s);
+      else for (let i = 0; i < s.held[0].need.length; i++) if (s.held[0].need[i] > 0n) this.watch(i);
+    }
+  }
+
+  /** Wakes drain() when shard's durable LSN moves (one outstanding wait per shard). */
+  private watch(shard: number): void {
+    if (this.watching[shard]) return;
+    const r = this.rings[shard];
+    // Read the progress counter before the durable LSN: the replicator publishes the LSN first and
+    // bumps the counter after, so either the LSN read here is already enough, or the bump comes
+    // after `seen` and wakes the wait.
+    const seen = r.progressSeq();
+    this.watching[shard] = true;
+    const done = () => {
+      this.watching[shard] = false;
+      this.drain();
+    };
+    if (r.durableLsn() >= r.appendedLsn()) {
+      queueMicrotask(done);
+      return;
+    }
+    const p = r.waitProgressAsync(seen, 1000);
+    if (p === null) queueMicrotask(done);
+    else p.then(done, done);
+  }
+
+  /** A closing session's held replies are dropped. */
+  forget(s: Session): void {
+    this.waiting.delete(s);
+    s.held.length = 0;
+    s.heldBytes = 0;
+  }
+}
