@@ -141,12 +141,13 @@ async function stopServer(server: ServerProcess): Promise<void> {
 }
 
 function serverSpecs(options: CompareOptions): Record<ServerRole, ServerSpec> {
-  const memkeepArgs = [...options.memkeepArgs];
+  const memkeepArgs = ["--durability", options.durability, ...(options.encryption ? ["--encryption-at-rest", "yes"] : []), ...options.memkeepArgs];
   if (options.shardWorkers !== null) memkeepArgs.unshift("--shard-workers", String(options.shardWorkers));
+  const aof = options.durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", options.durability === "sync" ? "always" : "everysec"];
   return {
     redis: {
       role: "redis",
-      command: ["redis-server", "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
+      command: ["redis-server", "--save", "", ...aof, "--bind", "127.0.0.1"],
       extraArgs: [],
       cwd: repoDir,
     },

@@ -106,7 +106,7 @@ async function check(port: number, model: Model): Promise<number> {
       checked++;
     }
     for (const [key, acked] of model.listAcked) {
-      const r = await client.callParsed("LRANGE", key, 0, -1);
+      const r = await client.callParsed("LRANGE", key, "0", "-1");
       const items = (r as Uint8Array[] | string[]).map((x) => (typeof x === "string" ? x : text(x)));
       expect(items.length).toBeGreaterThanOrEqual(acked);
       for (let i = 0; i < items.length; i++) expect(items[i]).toBe(String(i));

@@ -20,6 +20,10 @@ export interface CompareOptions {
   shardWorkers: number | null;
   memkeepCmd: string[] | null;
   memkeepArgs: string[];
+  /** none: memkeep durability none vs redis without persistence; sync: vs appendfsync always; async: vs everysec. */
+  durability: "none" | "sync" | "async";
+  /** memkeep encryption-at-rest yes (durable runs). */
+  encryption: boolean;
   runTimeoutMs: number;
   markdown: boolean;
   jsonPath: string | null;
@@ -46,7 +50,11 @@ reporting medians; then a memory phase (1M x 16-byte keys with 100-byte values).
   --shard-workers W        passed to memkeep (default: the server's own default)
   --memkeep-cmd "CMD"      memkeep command prefix (default: "bun src/main.ts"); the runner
                            appends --port P --dir D [--shard-workers W] [memkeep-args]
-  --memkeep-args "ARGS"    extra memkeep arguments, e.g. "--durability none"
+  --memkeep-args "ARGS"    extra memkeep arguments
+  --durability MODE        none (default): memkeep durability none vs redis-server without
+                           persistence; sync: memkeep durability sync vs redis-server appendonly
+                           yes appendfsync always; async: vs appendfsync everysec
+  --encryption             memkeep with encryption-at-rest yes (with --durability sync|async)
   --run-timeout S          kill a redis-benchmark run after S seconds (default 120)
   --markdown               print Markdown for bench/RESULTS.md (command, date, machine, versions)
   --json PATH              where raw samples go (default bench/out/compare-<date>.json; "-" for none)
@@ -69,6 +77,8 @@ export function parseOptions(argv: readonly string[]): CompareOptions {
     shardWorkers: null,
     memkeepCmd: null,
     memkeepArgs: [],
+    durability: "none",
+    encryption: false,
     runTimeoutMs: 120_000,
     markdown: false,
     jsonPath: defaultJsonPath(),
@@ -98,6 +108,13 @@ export function parseOptions(argv: readonly string[]): CompareOptions {
       case "--shard-workers": options.shardWorkers = positiveInt(flag, value()); break;
       case "--memkeep-cmd": options.memkeepCmd = splitWords(value()); break;
       case "--memkeep-args": options.memkeepArgs = splitWords(value()); break;
+      case "--durability": {
+        const v = value();
+        if (v !== "none" && v !== "sync" && v !== "async") throw new Error("--durability: none, sync or async");
+        options.durability = v;
+        break;
+      }
+      case "--encryption": options.encryption = true; break;
       case "--run-timeout": options.runTimeoutMs = positiveInt(flag, value()) * 1000; break;
       case "--markdown": options.markdown = true; break;
       case "--json": { const v = value(); options.jsonPath = v === "-" ? null : v; break; }

@@ -14,3 +14,30 @@ export const ctlF64SaveInProgress = 14;
 export const ctlF64Saves = 15;
 export const ctlF64LastSaveMs = 16;
 export const controlBytes = 256;
+// Int32 word: 1 while the replicator cannot write or sync the log (disk full, I/O error).
+export const ctlLogFailing = 1;
+const messageOffset = 160;
+const messageBytes = 96;
+
+/** Publishes (or clears, with null) why the log cannot be written. */
+export function setLogFailure(control: SharedArrayBuffer, message: string | null): void {
+  const i32 = new Int32Array(control);
+  if (message === null) {
+    Atomics.store(i32, ctlLogFailing, 0);
+    return;
+  }
+  const u8 = new Uint8Array(control, messageOffset, messageBytes);
+  u8.fill(0);
+  const b = new TextEncoder().encode(message).subarray(0, messageBytes);
+  u8.set(b);
+  Atomics.store(i32, ctlLogFailing, 1);
+}
+
+/** Why the log cannot be written, or null when it can. */
+export function logFailure(control: SharedArrayBuffer): string | null {
+  if (Atomics.load(new Int32Array(control), ctlLogFailing) === 0) return null;
+  const u8 = new Uint8Array(control, messageOffset, messageBytes);
+  let n = 0;
+  while (n < u8.length && u8[n] !== 0) n++;
+  return new TextDecoder().decode(u8.slice(0, n));
+}

@@ -26,7 +26,8 @@ export interface DurableInit {
   segmentBytes: number;
 }
 
-import { ctlStop, ctlF64Rounds, ctlF64Bytes, ctlF64LastSyncUs, ctlF64LogBytesSinceSnapshot } from "./control.ts";
+import { ctlStop, ctlF64Rounds, ctlF64Bytes, ctlF64LastSyncUs, ctlF64LogBytesSinceSnapshot, setLogFailure } from "./control.ts";
+import { log, setLogRole } from "../server/log.ts";
 
 export function keyProviderFor(init: { dir: string; encryption: boolean; keyFile: string }): KeyProvider | null {
   if (!init.encryption) return null;
@@ -72,6 +73,7 @@ export function recoverAll(init: DurableInit, keys: KeyProvider | null, rings: L
 
 /** Replicator thread body: recovery, then group commit until control[ctlStop] is set. */
 export function runReplicator(init: DurableInit, post: (m: unknown) => void): void {
+  setLogRole("R");
   const keys = keyProviderFor(init);
   const rings = init.rings.map((r) => new LogRing(r, init.bell));
   let report: RecoveryReport;
@@ -88,10 +90,24 @@ export function runReplicator(init: DurableInit, post: (m: unknown) => void): vo
   const f64 = new Float64Array(init.control);
   const stop = () => Atomics.load(ctl, ctlStop) !== 0;
   const bell = new Doorbell(init.bell);
+  let failing = false;
   while (!stop()) {
     const seen = bell.seq();
     const t0 = performance.now();
     const n = rep.round();
+    if (rep.failure !== null) {
+      // Writes wait (sync) or are refused (MISCONF) until the disk takes the records again.
+      if (!failing) log("warning", `shard log write failed: ${rep.failure}; retrying`);
+      failing = true;
+      setLogFailure(init.control, rep.failure);
+      Bun.sleepSync(100);
+      continue;
+    }
+    if (failing) {
+      failing = false;
+      setLogFailure(init.control, null);
+      log("notice", "shard log writes succeed again");
+    }
     if (n === 0) {
       bell.sleep(seen, 100);
       continue;

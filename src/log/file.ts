@@ -103,8 +103,28 @@ export class FrameWriter {
     this.fd = fd;
     this.dataKey = header.dataKey;
     this.salt = header.salt;
-    writeAll(fd, header.bytes);
+    try {
+      writeAll(fd, header.bytes, 0);
+    } catch (e) {
+      closeSync(fd);
+      throw e;
+    }
     this.size = header.bytes.length;
+  }
+
+  /** Frames appended so far (with size, what rewind() goes back to). */
+  get frameCount(): number {
+    return this.frames;
+  }
+
+  /**
+   * Cuts the file back to `size` bytes holding `frames` frames (after a failed write or fdatasync:
+   * what was not synced is written again, not trusted).
+   */
+  rewind(size: number, frames: number): void {
+    ftruncateSync(this.fd, size);
+    this.size = size;
+    this.frames = frames;
   }
 
   /** Creates `path` (it must not exist) and writes its header (not yet synced). */
@@ -122,7 +142,7 @@ export class FrameWriter {
     dv.setUint32(0, stored.length, true);
     frame.set(stored, frameHeaderBytes);
     dv.setUint32(4, crc32c(frame, crc32c(frame, 0, 0, 4), frameHeaderBytes, frame.length), true);
-    writeAll(this.fd, frame);
+    writeAll(this.fd, frame, this.size);
     this.size += frame.length;
     this.frames++;
   }
@@ -138,9 +158,10 @@ export class FrameWriter {
   }
 }
 
-function writeAll(fd: number, b: Uint8Array): void {
+/** Writes all of b at file offset `position` (positional: a rewind never leaves a hole). */
+function writeAll(fd: number, b: Uint8Array, position: number): void {
   let off = 0;
-  while (off < b.length) off += writeSync(fd, b, off, b.length - off);
+  while (off < b.length) off += writeSync(fd, b, off, b.length - off, position + off);
 }
 
 /** fsync of a directory: makes a create or rename in it durable. */

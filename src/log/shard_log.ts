@@ -110,6 +110,9 @@ export function removeSegmentsThrough(dir: string, shard: number, lsn: bigint): 
 export class SegmentWriter {
   private w: FrameWriter | null = null;
   private dirty = false;
+  /** Size and frame count at the last successful fdatasync of the current segment. */
+  private syncedSize = 0;
+  private syncedFrames = 0;
   /** LSN of the last record written (not necessarily synced). */
   lastLsn = 0n;
 
@@ -122,9 +125,18 @@ export class SegmentWriter {
     const d = shardDir(this.dir, this.shard);
     const path = join(d, segmentName(firstLsn));
     if (existsSync(path)) unlinkSync(path); // an empty segment left by a crash right after creation
-    this.w = FrameWriter.create(path, FileKind.segment, this.shard, firstLsn, this.keys);
-    this.w.sync();
-    syncDir(d);
+    const w = FrameWriter.create(path, FileKind.segment, this.shard, firstLsn, this.keys);
+    try {
+      w.sync();
+      syncDir(d);
+    } catch (e) {
+      w.close();
+      unlinkSync(path);
+      throw e;
+    }
+    this.w = w;
+    this.syncedSize = w.size;
+    this.syncedFrames = 0;
   }
 
   /** Appends one frame holding whole records firstLsn..lastLsn. */
@@ -142,8 +154,22 @@ export class SegmentWriter {
 
   /** fdatasync when something was appended since the last sync. */
   sync(): void {
-    if (this.dirty && this.w !== null) this.w.sync();
+    if (this.dirty && this.w !== null) {
+      this.w.sync();
+      this.syncedSize = this.w.size;
+      this.syncedFrames = this.w.frameCount;
+    }
     this.dirty = false;
+  }
+
+  /**
+   * After a failed append or sync: forget everything since the last successful sync (the caller
+   * appends those records again). Throws when even that fails; the caller retries later.
+   */
+  rewind(): void {
+    this.dirty = false;
+    if (this.w === null) return;
+    this.w.rewind(this.syncedSize, this.syncedFrames);
   }
 
   close(): void {
@@ -182,8 +208,33 @@ export class Replicator {
 
   constructor(readonly rings: LogRing[], readonly writers: SegmentWriter[], readonly bell: Doorbell, readonly batchBytesMax = 8 << 20) {}
 
-  /** One round; returns the bytes made durable. */
+  /** Why the last round failed (a write or fdatasync error), or null when the log is healthy. */
+  failure: string | null = null;
+
+  /**
+   * One round; returns the bytes made durable (0 when nothing was waiting or the round failed: on a
+   * write or fdatasync error nothing is released, the segment is cut back to its last synced size,
+   * `failure` says why, and the next round tries the same records again).
+   */
   round(): number {
+    try {
+      const n = this.roundOnce();
+      this.failure = null;
+      return n;
+    } catch (e) {
+      this.failure = (e as Error).message;
+      for (const w of this.writers) {
+        try {
+          w.rewind();
+        } catch {
+          // still failing: the next round rewinds again before it appends
+        }
+      }
+      return 0;
+    }
+  }
+
+  private roundOnce(): number {
     let total = 0;
     const taken: { consumed: number; last: bigint }[] = [];
     for (let s = 0; s < this.rings.length; s++) {

@@ -106,10 +106,16 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
     return reject(x, s, spec, mark, errorsBefore, "OOM command not allowed when used memory > 'maxmemory'.");
   }
   // durability async bounds what a crash may lose: writes wait out a log that fell too far behind.
-  if ((bits & Bits.write) !== 0 && x.durable !== null && x.cfg.durability === "async") {
-    const lag = x.durable.lagMs();
-    if (lag > x.cfg.durabilityAsyncMaxLagMs) {
-      return reject(x, s, spec, mark, errorsBefore, `NOTDURABLE Write refused: the shard log is ${lag} ms behind (durability-async-max-lag-ms is ${x.cfg.durabilityAsyncMaxLagMs})`);
+  // A log that cannot be written refuses writes (Redis's MISCONF for a failing AOF); those already
+  // executed keep waiting for durability in the reply tracker.
+  if ((bits & Bits.write) !== 0 && x.durable !== null) {
+    const failure = x.durable.failure();
+    if (failure !== null) return reject(x, s, spec, mark, errorsBefore, `MISCONF Errors writing to the shard log: ${failure}`);
+    if (x.cfg.durability === "async") {
+      const lag = x.durable.lagMs();
+      if (lag > x.cfg.durabilityAsyncMaxLagMs) {
+        return reject(x, s, spec, mark, errorsBefore, `NOTDURABLE Write refused: the shard log is ${lag} ms behind (durability-async-max-lag-ms is ${x.cfg.durabilityAsyncMaxLagMs})`);
+      }
     }
   }
   const ks = x.ks;

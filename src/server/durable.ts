@@ -23,6 +23,7 @@ import { signalHooks } from "./signals.ts";
 import { LogRing } from "../log/ring.ts";
 import { logDel, logFlush, logPut, logSwapDb } from "../log/effects.ts";
 import { Op } from "../log/record.ts";
+import { ctlLogFailing, logFailure } from "../log/control.ts";
 
 export interface DurableWorkerInit {
   rings: SharedArrayBuffer[];
@@ -42,6 +43,8 @@ export class DurableWorker {
   readonly epoch: number;
   /** The durable actors' statistics (src/log/durable_threads.ts ctlF64* slots). */
   readonly control: Float64Array;
+  private controlI32: Int32Array;
+  private controlSab: SharedArrayBuffer;
   /** Sessions with held replies. */
   private waiting = new Set<Session>();
   private watching: boolean[];
@@ -52,6 +55,8 @@ export class DurableWorker {
     this.rings = init.rings.map((r) => new LogRing(r, init.bell));
     this.epoch = init.epoch;
     this.control = new Float64Array(init.control);
+    this.controlI32 = new Int32Array(init.control);
+    this.controlSab = init.control;
     this.watching = this.rings.map(() => false);
     this.pendingSince = this.rings.map(() => 0);
   }
@@ -94,6 +99,11 @@ export class DurableWorker {
       ks.touchedShards |= 1 << shard;
       this.notePending(shard);
     };
+  }
+
+  /** Why the log cannot be written right now (disk full, I/O error), or null. */
+  failure(): string | null {
+    return Atomics.load(this.controlI32, ctlLogFailing) === 0 ? null : logFailure(this.controlSab);
   }
 
   private notePending(shard: number): void {
