@@ -113,8 +113,33 @@ export class FileKeyProvider extends StaticKeyProvider {
     this.load();
   }
 
+  private mtimeMs = 0;
+
+  /** The current key; a key file rotated while the server runs is picked up for new files. */
+  override currentId(): string {
+    try {
+      if (statSync(this.path).mtimeMs !== this.mtimeMs) this.load();
+    } catch {
+      // keep the keys already loaded
+    }
+    return super.currentId();
+  }
+
+  override unwrap(id: string, wrapped: Uint8Array): Uint8Array {
+    if (!this.keys.has(id)) {
+      try {
+        this.load();
+      } catch {
+        // report the unknown key below
+      }
+    }
+    return super.unwrap(id, wrapped);
+  }
+
   private load(): void {
-    const mode = statSync(this.path).mode & 0o777;
+    const st = statSync(this.path);
+    this.mtimeMs = st.mtimeMs;
+    const mode = st.mode & 0o777;
     if ((mode & 0o077) !== 0) throw new KeyError(`key file ${this.path} is accessible by others (mode ${mode.toString(8)}); chmod 600 it`);
     const lines = readFileSync(this.path, "utf8").split("\n");
     this.keys.clear();
