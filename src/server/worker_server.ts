@@ -21,9 +21,13 @@ import { SlowLog } from "./slowlog.ts";
 import { activeExpireCycle } from "../keyspace/expire_cycle.ts";
 import { evictionStep, isLfuPolicy, policyCode } from "../keyspace/evict.ts";
 import { answerPeerRequest } from "./peer_requests.ts";
+import { PubSubHub, Registry, isSubscribed, type PubSubBuffers } from "./pubsub.ts";
+import { installNotify } from "./notify.ts";
+import { unwatchAll } from "./watch.ts";
 import { log } from "./log.ts";
 import { durabilityUnavailable } from "./durability.ts";
 import { trackInstantaneousMetrics } from "../commands/info.ts";
+import { installBlocking, unblockOnClose } from "./blocking.ts";
 
 export interface WorkerInit {
   worker: number;
@@ -33,6 +37,11 @@ export interface WorkerInit {
   stats: SharedArrayBuffer;
   slowlogIds: SharedArrayBuffer;
   runId: string;
+  /** Pub/sub registry (src/server/pubsub.ts) and one port per other worker (null for itself). */
+  pubsub: PubSubBuffers;
+  pubsubPorts: (MessagePort | null)[];
+  /** Blocked-clients registry (src/server/blocking.ts). */
+  blocking: SharedArrayBuffer;
 }
 
 /** Messages between the main thread and workers. */
@@ -75,7 +84,14 @@ export class WorkerServer {
     this.names = table.nameResolver();
     this.x = new Exec(ks, new ReplyWriter(), cfg, stats, table, peers, this.sessions, slowlog,
       init.worker, init.workers, init.runId, () => this.port);
+    this.x.pubsub = new PubSubHub(new Registry(init.pubsub, init.workers), init.worker, this.x.out,
+      (s, bytes) => this.push(s, bytes), init.pubsubPorts);
+    for (const port of init.pubsubPorts) {
+      if (port !== null) port.onmessage = (e) => this.x.pubsub.onBatch(e.data as ArrayBuffer);
+    }
+    installNotify(this.x);
     this.applyConfig();
+    installBlocking(this.x, init.blocking);
     cfg.onChange("durability", (c) => (c.durability === "none" ? undefined : durabilityUnavailable));
     // Redis evicts at once when maxmemory is lowered, not at the next write.
     cfg.onChange("maxmemory", () => {
@@ -185,6 +201,7 @@ export class WorkerServer {
     const out = x.out;
     out.reset();
     out.resp = s.resp;
+    x.pubsub.begin(s); // messages waiting for s go before its replies
     x.ks.noTouch = s.noTouch;
     x.clock = performance.now();
     s.lastInteractionMs = Math.floor(x.clock + x.clockOffsetMs);
@@ -217,6 +234,7 @@ export class WorkerServer {
       if (out.len > 256 * 1024) {
         this.flush(s);
         if (s.closed) return;
+        x.pubsub.begin(s);
       }
     }
     try {
@@ -237,12 +255,15 @@ export class WorkerServer {
         x.out.reset();
         x.out.resp = s.resp;
         x.s = s;
+        x.pubsub.begin(s);
         const mark = x.out.len;
         const errs = x.out.errors;
         x.clock = performance.now();
         fn(x);
         finishReply(x, s, mark);
         if (x.out.errors !== errs) x.stats.add(Stat.errorReplies, x.out.errors - errs);
+        // Flush now: several sessions' replies may settle in one tick, and they share x.out.
+        this.flush(s);
       },
       (e) => {
         log("warning", `async command failed: ${String(e)}`);
@@ -250,6 +271,7 @@ export class WorkerServer {
         this.x.out.reset();
         this.x.out.resp = s.resp;
         this.x.out.error(`ERR ${String(e instanceof Error ? e.message : e)}`);
+        this.flush(s);
       },
     ).finally(() => {
       if (s.closed) return;
@@ -274,8 +296,20 @@ export class WorkerServer {
     }
     out.reset();
     out.trim(writerTrimBytes);
+    x.pubsub.end();
     if (s.killed) this.close(s);
     else if (s.closeAfterReply && s.outQueue.length === 0) this.close(s);
+  }
+
+  /** Writes published messages to s outside its command batches (same queueing and limits as flush). */
+  private push(s: Session, v: Uint8Array): void {
+    if (s.closed || !s.socket) return;
+    this.x.stats.add(Stat.netOutputBytes, v.length);
+    s.bytesOut += v.length;
+    if (s.outQueue.length === 0) {
+      const n = s.socket.write(v);
+      if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
+    } else this.enqueue(s, v.slice());
   }
 
   private enqueue(s: Session, bytes: Uint8Array): void {
@@ -299,8 +333,8 @@ export class WorkerServer {
     return false;
   }
 
-  private isPubSub(_s: Session): boolean {
-    return false;
+  private isPubSub(s: Session): boolean {
+    return isSubscribed(s);
   }
 
   private onDrain(s: Session): void {
@@ -334,6 +368,7 @@ export class WorkerServer {
   private onClose(s: Session | undefined): void {
     if (!s) return;
     s.closed = true;
+    unblockOnClose(this.x, s);
     if (this.sessions.delete(s.id)) {
       this.x.ks.addClients(-1);
       this.x.stats.add(Stat.connectedClients, -1);
@@ -341,6 +376,9 @@ export class WorkerServer {
     s.outQueue = [];
     s.outQueuedBytes = 0;
     s.socket = null;
+    s.multi = null;
+    this.x.pubsub.dropSession(s);
+    if (s.watched !== null) unwatchAll(this.x.ks, s, false); // shared records die with the session
   }
 
   // ---- periodic duties --------------------------------------------------------------------------
