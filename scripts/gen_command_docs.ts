@@ -37,6 +37,26 @@ const docsIn70: Record<string, Partial<CommandDoc> & { notDeprecated?: true }> =
   setnx: { notDeprecated: true },
   setex: { notDeprecated: true },
   psetex: { notDeprecated: true },
+  zrandmember: { complexity: "O(N) where N is the number of elements returned" },
+  zscan: { complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.." },
+  hscan: { complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.." },
+  sscan: { complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.." },
+  geopos: { complexity: "O(N) where N is the number of members requested." },
+  geodist: { complexity: "O(log(N))" },
+  geohash: { complexity: "O(log(N)) for each member requested, where N is the number of elements in the sorted set." },
+  psubscribe: { complexity: "O(N) where N is the number of patterns the client is already subscribed to." },
+  unsubscribe: { complexity: "O(N) where N is the number of clients already subscribed to a channel." },
+  punsubscribe: { complexity: "O(N+M) where N is the number of patterns the client is already subscribed and M is the number of total patterns subscribed in the system (by any client)." },
+  sunsubscribe: { complexity: "O(N) where N is the number of clients already subscribed to a shard channel." },
+  xread: { complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data." },
+};
+
+/** Command groups renamed after 7.0.15 (7.0 spells sorted sets with a dash). */
+const groupsIn70: Record<string, string> = { sorted_set: "sorted-set" };
+
+/** Key-spec flags in 7.0.15's order where the facts list them differently. */
+const keySpecFlagsIn70: Record<string, string[][]> = {
+  bitfield: [["RW", "access", "update", "variable_flags"]],
 };
 
 function newerThanTarget(v: string | undefined): boolean {
@@ -132,9 +152,10 @@ function factFor(name: string): Fact | undefined {
 }
 
 function convert(name: string, f: Fact): CommandDoc {
-  const d: CommandDoc = { summary: f.summary, since: f.since, group: f.group };
+  const d: CommandDoc = { summary: f.summary, since: f.since, group: groupsIn70[f.group] ?? f.group };
   if (f.complexity !== undefined) d.complexity = f.complexity;
   const over = docsIn70[name];
+  if (over?.complexity !== undefined) d.complexity = over.complexity;
   // A deprecation newer than 7.0.15 is not 7.0's (QUIT was deprecated in 7.2).
   const deprecated = f.deprecated_since !== undefined && !newerThanTarget(f.deprecated_since) && over?.notDeprecated !== true;
   const docFlags = (f.doc_flags ?? []).map((s) => s.toLowerCase()).filter((s) => deprecated || s !== "deprecated");
@@ -149,7 +170,11 @@ function convert(name: string, f: Fact): CommandDoc {
   if (f.arguments !== undefined) d.args = convertArgs(f.arguments);
   const tips = tipsIn70[name] ?? f.command_tips?.map((t) => t.toLowerCase());
   if (tips !== undefined && tips.length > 0) d.tips = tips;
-  if (f.key_specs !== undefined) d.keySpecs = f.key_specs.map(convertKeySpec);
+  if (f.key_specs !== undefined) {
+    d.keySpecs = f.key_specs.map(convertKeySpec);
+    const flags = keySpecFlagsIn70[name];
+    if (flags !== undefined) d.keySpecs.forEach((k, i) => (k.flags = flags[i] ?? k.flags));
+  }
   return d;
 }
 

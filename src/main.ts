@@ -6,6 +6,8 @@
 import { Config, ConfigError } from "./config.ts";
 import { createKeyspaceBuffers } from "./keyspace/keyspace.ts";
 import { createStatsBuffer } from "./server/stats.ts";
+import { createPubSubBuffers } from "./server/pubsub.ts";
+import { createBlockingBuffer } from "./server/blocking.ts";
 import type { FromWorker, ToWorker, WorkerInit } from "./server/worker_server.ts";
 import { log, setLogLevel } from "./server/log.ts";
 import { memkeepVersion } from "./version.ts";
@@ -112,9 +114,23 @@ async function main(): Promise<void> {
       process.exit(1);
     };
   }
+  // Pub/sub: a shared registry, and one MessagePort per pair of workers for published messages
+  // (src/server/pubsub.ts); they travel worker to worker, never through this thread.
+  const pubsub = createPubSubBuffers();
+  const blocking = createBlockingBuffer(); // blocked-clients registry (src/server/blocking.ts)
+  const pubsubPorts: (MessagePort | null)[][] = Array.from({ length: workers }, () => new Array(workers).fill(null));
+  for (let a = 0; a < workers; a++) {
+    for (let b = a + 1; b < workers; b++) {
+      const ch = new MessageChannel();
+      pubsubPorts[a][b] = ch.port1;
+      pubsubPorts[b][a] = ch.port2;
+    }
+  }
   for (let w = 0; w < workers; w++) {
-    const init: WorkerInit = { worker: w, workers, config: cfg.toJSON(), keyspace: ks, stats, slowlogIds, runId, durable: durable?.workerInit };
-    threads[w].postMessage({ type: "init", init });
+    const init: WorkerInit = {
+      worker: w, workers, config: cfg.toJSON(), keyspace: ks, stats, slowlogIds, runId, pubsub, pubsubPorts: pubsubPorts[w], blocking, durable: durable?.workerInit,
+    };
+    threads[w].postMessage({ type: "init", init }, pubsubPorts[w].filter((p): p is MessagePort => p !== null));
   }
   process.on("SIGTERM", () => shutdown("Received SIGTERM scheduling shutdown"));
   process.on("SIGINT", () => shutdown("Received SIGINT scheduling shutdown"));

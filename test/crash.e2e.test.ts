@@ -29,6 +29,13 @@ class Model {
   incrSent = new Map<string, number>();
   listAcked = new Map<string, number>();
   listSent = new Map<string, number>();
+  // HSET h:c field -> seq, ZADD z:c seq member (score = seq), XADD x:c (one entry per seq)
+  hashAcked = new Map<string, number>();
+  hashSent = new Map<string, number>();
+  zsetAcked = new Map<string, number>();
+  zsetSent = new Map<string, number>();
+  streamAcked = new Map<string, number>();
+  streamSent = new Map<string, number>();
 }
 
 function bump(m: Map<string, number>, k: string, v: number): void {
@@ -44,12 +51,13 @@ async function writer(port: number, c: number, model: Model, stop: () => boolean
   }
   let acked = 0;
   let seq = model.listSent.get(`l:${c}`) ?? 0;
+  let xseq = model.streamSent.get(`x:${c}`) ?? 0;
   const lane = async (lane: number) => {
     let i = lane;
     while (!stop()) {
       const k = i % keysPerClient;
       i += depth;
-      const op = i % 3;
+      const op = i % 6;
       try {
         if (op === 0) {
           const key = `s:${c}:${k}`;
@@ -63,6 +71,32 @@ async function writer(port: number, c: number, model: Model, stop: () => boolean
           model.incrSent.set(key, (model.incrSent.get(key) ?? 0) + 1);
           const r = text(await client.call("INCR", key));
           bump(model.incrAcked, key, Number(r.slice(1)));
+        } else if (op === 3) {
+          const key = `h:${c}`;
+          const field = `f${k}`;
+          const id = `${key}|${field}`;
+          const v = (model.hashSent.get(id) ?? 0) + 1;
+          model.hashSent.set(id, v);
+          const r = text(await client.call("HSET", key, field, String(v)));
+          if (!r.startsWith(":")) throw new Error(`HSET replied ${r}`);
+          bump(model.hashAcked, id, v);
+        } else if (op === 4) {
+          const key = `z:${c}`;
+          const member = `m${k}`;
+          const id = `${key}|${member}`;
+          const v = (model.zsetSent.get(id) ?? 0) + 1;
+          model.zsetSent.set(id, v);
+          const r = text(await client.call("ZADD", key, String(v), member));
+          if (!r.startsWith(":")) throw new Error(`ZADD replied ${r}`);
+          bump(model.zsetAcked, id, v);
+        } else if (op === 5) {
+          if (lane !== 1) continue;
+          const key = `x:${c}`;
+          const v = xseq++;
+          model.streamSent.set(key, xseq);
+          const r = text(await client.call("XADD", key, "*", "seq", String(v)));
+          if (!r.startsWith("$")) throw new Error(`XADD replied ${r}`);
+          bump(model.streamAcked, key, v + 1);
         } else {
           // One list per client, appended in order by a single lane so entries are a sequence.
           if (lane !== 0) continue;
@@ -112,6 +146,40 @@ async function check(port: number, model: Model): Promise<number> {
       for (let i = 0; i < items.length; i++) expect(items[i]).toBe(String(i));
       model.listAcked.set(key, items.length);
       model.listSent.set(key, items.length);
+      checked++;
+    }
+    for (const [id, acked] of model.hashAcked) {
+      const [key, field] = id.split("|");
+      const r = text(await client.call("HGET", key, field));
+      expect(r.startsWith("$")).toBe(true);
+      const v = Number(r.split("\r\n")[1]);
+      expect(v).toBeGreaterThanOrEqual(acked);
+      expect(v).toBeLessThanOrEqual(model.hashSent.get(id)!);
+      model.hashAcked.set(id, v);
+      model.hashSent.set(id, v);
+      checked++;
+    }
+    for (const [id, acked] of model.zsetAcked) {
+      const [key, member] = id.split("|");
+      const r = text(await client.call("ZSCORE", key, member));
+      expect(r.startsWith("$")).toBe(true);
+      const v = Number(r.split("\r\n")[1]);
+      expect(v).toBeGreaterThanOrEqual(acked);
+      expect(v).toBeLessThanOrEqual(model.zsetSent.get(id)!);
+      model.zsetAcked.set(id, v);
+      model.zsetSent.set(id, v);
+      checked++;
+    }
+    for (const [key, acked] of model.streamAcked) {
+      const r = (await client.callParsed("XRANGE", key, "-", "+")) as unknown[];
+      expect(r.length).toBeGreaterThanOrEqual(acked);
+      for (let i = 0; i < r.length; i++) {
+        const fields = (r[i] as unknown[])[1] as unknown[];
+        const val = fields[1];
+        expect(typeof val === "string" ? val : text(val as Uint8Array)).toBe(String(i));
+      }
+      model.streamAcked.set(key, r.length);
+      model.streamSent.set(key, r.length);
       checked++;
     }
     for (const [key, acked] of model.setAcked) {

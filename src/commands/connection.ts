@@ -16,6 +16,7 @@ import { parseInt64 } from "../../native-free/numbers.ts";
 import { Err, bytes, eqCI, int64Max, latin1 } from "./util.ts";
 import { clientInfoLine, clientTypeByName } from "../server/client_info.ts";
 import { redisVersion } from "../version.ts";
+import { isSubscribed } from "../server/pubsub.ts";
 
 export const wrongPassError = "WRONGPASS invalid username-password pair or user is disabled.";
 const helloNoAuthError =
@@ -60,6 +61,14 @@ export const resetHooks: ((x: Exec) => void)[] = [];
 function pingCommand(x: Exec, argv: Uint8Array[]): void {
   if (argv.length > 2) {
     x.out.error("ERR wrong number of arguments for 'ping' command");
+    return;
+  }
+  if (x.s.subs !== null && x.s.resp === 2 && isSubscribed(x.s)) {
+    // RESP2 subscribed mode: a two-element array, as Redis 7.0 answers there.
+    x.out.arrayHeader(2);
+    x.out.bulkString("pong");
+    if (argv.length === 2) x.out.bulk(argv[1]);
+    else x.out.bulkString("");
     return;
   }
   if (argv.length === 2) x.out.bulk(argv[1]);
@@ -535,8 +544,38 @@ const clientSubcommands: CommandSpec[] = [
   cmd("pause", -3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection", clientPauseCommand),
   cmd("unpause", 2, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection", clientUnpauseCommand),
   cmd("getredir", 2, "noscript loading stale", 0, 0, 0, "@slow @connection", clientGetredirCommand),
+  cmd("unblock", -3, "admin noscript loading stale", 0, 0, 0, "@admin @slow @dangerous @connection", clientUnblockCommand),
   cmd("help", 2, "loading stale", 0, 0, 0, "@slow @connection", clientHelpCommand),
 ];
+
+/** CLIENT UNBLOCK id [TIMEOUT|ERROR]: asks every worker (src/server/blocking.ts unblockClient). */
+function clientUnblockCommand(x: Exec, argv: Uint8Array[]): void | Promise<ReplyFn> {
+  if (argv.length > 4) {
+    x.out.error(`ERR unknown subcommand or wrong number of arguments for '${latin1(argv[1])}'. Try ${latin1(argv[0]).toUpperCase()} HELP.`);
+    return;
+  }
+  let error = false;
+  if (argv.length === 4) {
+    if (eqCI(argv[3], "error")) error = true;
+    else if (!eqCI(argv[3], "timeout")) {
+      x.out.error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      return;
+    }
+  }
+  const id = parseInt64(argv[2], 0, argv[2].length);
+  if (id === null) {
+    x.out.error(Err.notInt);
+    return;
+  }
+  if (typeof id === "bigint" || id <= 0) {
+    x.out.int(0);
+    return;
+  }
+  return x.peers.broadcast({ kind: "clientUnblock", id, error }).then((results) => {
+    const n = results.reduce((a: number, r) => a + (r as number), 0);
+    return (x2: Exec) => x2.out.int(n);
+  });
+}
 
 /** Never called for a known subcommand (the dispatcher resolves those). */
 function containerCommand(x: Exec): void {

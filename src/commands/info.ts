@@ -22,6 +22,7 @@ import { parseArgs } from "../config.ts";
 import { memkeepVersion, redisVersion } from "../version.ts";
 import { latin1 } from "./util.ts";
 import { ctlF64Bytes, ctlF64LastSaveMs, ctlF64LastSaveSec, ctlF64LastSyncUs, ctlF64LogBytesSinceSnapshot, ctlF64Rounds, ctlF64SaveInProgress, ctlF64SaveStatus, ctlF64Saves } from "../log/control.ts";
+import { Ns } from "../server/pubsub.ts";
 
 /** What an empty server reports as used memory (Redis's used_memory_startup plays this part). */
 export const startupMemoryBytes = 900 * 1024;
@@ -394,9 +395,9 @@ function statsSection(x: Exec): Lines {
     ["current_eviction_exceeded_time", 0],
     ["keyspace_hits", t(Stat.keyspaceHits)],
     ["keyspace_misses", t(Stat.keyspaceMisses)],
-    ["pubsub_channels", t(Stat.pubsubChannels)],
-    ["pubsub_patterns", t(Stat.pubsubPatterns)],
-    ["pubsubshard_channels", 0],
+    ["pubsub_channels", x.pubsub.count(Ns.channel)],
+    ["pubsub_patterns", x.pubsub.count(Ns.pattern)],
+    ["pubsubshard_channels", x.pubsub.count(Ns.shard)],
     ["latest_fork_usec", 0],
     ["total_forks", 0],
     ["migrate_cached_sockets", 0],

@@ -22,6 +22,8 @@ import { isLfuPolicy, policyCode, Policy } from "../keyspace/evict.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { stringMatchRange } from "../../native-free/glob.ts";
 import { Err, eqCI, int64Max, int64Min, latin1 } from "./util.ts";
+import { NOTIFY } from "../config.ts";
+import { notifyEvent, signalModified } from "../server/signals.ts";
 import { replyHelp } from "./connection.ts";
 // server.ts imports the registry, which imports every group: modules that load keys.ts first must
 // load the registry (or groups.ts) before it, so serverCommands exists when groups.ts reads it.
@@ -144,6 +146,18 @@ export function copyEntry(ks: Keyspace, src: Table, srcSlot: number, dstDb: numb
   return slot;
 }
 
+/**
+ * After a key command changed key in db (src/server/signals.ts): WATCH always; keyspace
+ * notifications only when some are on: `new` when the key was created, then the event.
+ */
+function written(x: Exec, db: number, key: Uint8Array, created: boolean, event: string): void {
+  signalModified(x, db, key);
+  if (x.cfg.notifyKeyspaceEvents !== 0) {
+    if (created) notifyEvent(x, NOTIFY.newKey, "new", db, key);
+    notifyEvent(x, NOTIFY.generic, event, db, key);
+  }
+}
+
 // ---- DEL UNLINK EXISTS TOUCH TYPE ---------------------------------------------------------------
 
 function delCommand(x: Exec, argv: Uint8Array[]): void {
@@ -153,6 +167,7 @@ function delCommand(x: Exec, argv: Uint8Array[]): void {
     const slot = lookupNoTouch(ks, x.s.db, argv[i]);
     if (slot < 0) continue;
     ks.deleteSlot(ks.t, slot);
+    written(x, x.s.db, argv[i], false, "del");
     n++;
   }
   x.out.int(n);
@@ -210,6 +225,10 @@ function renameGeneric(x: Exec, argv: Uint8Array[], nx: boolean): void {
   slot = findRaw(ks, db, source);
   if (moved) src.remove(slot);
   else ks.deleteSlot(src, slot);
+  // As Redis: `new` for the target (dbAdd), then rename_from / rename_to.
+  if (x.cfg.notifyKeyspaceEvents !== 0) notifyEvent(x, NOTIFY.newKey, "new", db, target);
+  written(x, db, source, false, "rename_from");
+  written(x, db, target, false, "rename_to");
   if (nx) x.out.int(1);
   else x.out.ok();
 }
@@ -265,6 +284,7 @@ function copyCommand(x: Exec, argv: Uint8Array[]): void {
     x.out.error(Err.oom);
     return;
   }
+  written(x, dstDb, target, true, "copy_to");
   x.out.int(1);
 }
 
@@ -289,6 +309,9 @@ function moveCommand(x: Exec, argv: Uint8Array[]): void {
   // Both dbs of one key live in the same table; the target lookup may have expired an entry there.
   const slot = findRaw(ks, db, key);
   ks.t.setDb(slot, ks.physicalDb(dstDb));
+  if (x.cfg.notifyKeyspaceEvents !== 0) notifyEvent(x, NOTIFY.newKey, "new", dstDb, key);
+  written(x, db, key, false, "move_from");
+  written(x, dstDb, key, false, "move_to");
   x.out.int(1);
 }
 
@@ -593,6 +616,7 @@ function expireGeneric(x: Exec, argv: Uint8Array[], name: string, seconds: boole
   }
   if (when <= ks.now) {
     ks.deleteSlot(t, slot);
+    written(x, db, argv[1], false, "del");
     x.out.int(1);
     return;
   }
@@ -600,6 +624,7 @@ function expireGeneric(x: Exec, argv: Uint8Array[], name: string, seconds: boole
     x.out.error(Err.oom);
     return;
   }
+  written(x, db, argv[1], false, "expire");
   x.out.int(1);
 }
 
@@ -664,6 +689,7 @@ function persistCommand(x: Exec, argv: Uint8Array[]): void {
     x.out.error(Err.oom);
     return;
   }
+  written(x, x.s.db, argv[1], false, "persist");
   x.out.int(1);
 }
 

@@ -24,6 +24,8 @@ import { ObjEnc, ObjType } from "../keyspace/table.ts";
 import { intByteLength, parseInt64, parseSafeInt, writeInt, formatInt } from "../../native-free/numbers.ts";
 import { incrByFloat } from "../../native-free/long_double.ts";
 import { Err, int64Max, int64Min, intArg } from "./util.ts";
+import { NOTIFY } from "../config.ts";
+import { notifyEvent, signalModified } from "../server/signals.ts";
 
 export const embstrBytesMax = 44;
 /** The largest value the arena can hold in one block (a 4 GiB buffer, less its header). */
@@ -85,6 +87,18 @@ function lookupString(x: Exec, key: Uint8Array): number {
 function replySlotValue(x: Exec, t: Table, slot: number): void {
   const off = t.valueOffset(slot);
   x.out.bulkRange(t.arena.u8, off, off + t.valueLen(slot));
+}
+
+/**
+ * After a write to key (src/server/signals.ts): WATCH always; keyspace notifications only when
+ * some are on (one test on the hot path): `new` when the write created the key, then the event.
+ */
+function written(x: Exec, key: Uint8Array, created: boolean, event: string, cls: number = NOTIFY.string): void {
+  signalModified(x, x.s.db, key);
+  if (x.cfg.notifyKeyspaceEvents !== 0) {
+    if (created) notifyEvent(x, NOTIFY.newKey, "new", x.s.db, key);
+    notifyEvent(x, cls, event, x.s.db, key);
+  }
 }
 
 /** Drops what the command wrote since `mark` and replies the OOM error alone. */
@@ -223,6 +237,8 @@ function setGeneric(x: Exec, key: Uint8Array, value: Uint8Array, flags: number, 
     replyOom(x, mark);
     return;
   }
+  written(x, key, slot < 0, "set");
+  if (expireAt > 0 && x.cfg.notifyKeyspaceEvents !== 0) notifyEvent(x, NOTIFY.generic, "expire", db, key);
   if ((flags & fGET) !== 0) return;
   if (intReply) out.int(1);
   else out.ok();
@@ -270,10 +286,14 @@ function getexCommand(x: Exec, argv: Uint8Array[]): void {
   const t = ks.t;
   replySlotValue(x, t, slot);
   if (expire !== null) {
-    if ((flags & (fEXAT | fPXAT)) !== 0 && optExpireAt <= x.now) ks.deleteSlot(t, slot);
-    else if (!t.setExpire(slot, optExpireAt)) replyOom(x, mark);
-  } else if ((flags & fPERSIST) !== 0) {
+    if ((flags & (fEXAT | fPXAT)) !== 0 && optExpireAt <= x.now) {
+      ks.deleteSlot(t, slot);
+      written(x, argv[1], false, "del", NOTIFY.generic);
+    } else if (!t.setExpire(slot, optExpireAt)) replyOom(x, mark);
+    else written(x, argv[1], false, "expire", NOTIFY.generic);
+  } else if ((flags & fPERSIST) !== 0 && t.expireAt(slot) !== 0) {
     if (!t.setExpire(slot, 0)) replyOom(x, mark);
+    else written(x, argv[1], false, "persist", NOTIFY.generic);
   }
 }
 
@@ -284,6 +304,7 @@ function getdelCommand(x: Exec, argv: Uint8Array[]): void {
   const t = x.ks.t;
   replySlotValue(x, t, slot);
   x.ks.deleteSlot(t, slot);
+  written(x, argv[1], false, "del", NOTIFY.generic);
 }
 
 /** GETSET: the old value (or nil), then a plain SET (the TTL is dropped). */
@@ -295,6 +316,7 @@ function getsetCommand(x: Exec, argv: Uint8Array[]): void {
   else replySlotValue(x, x.ks.t, slot);
   const value = argv[2];
   if (x.ks.setString(x.s.db, argv[1], value, stringEncoding(value), 0) < 0) replyOom(x, mark);
+  else written(x, argv[1], slot === -1, "set");
 }
 
 // ---- multi-key ------------------------------------------------------------------------------------
@@ -332,6 +354,7 @@ function msetGeneric(x: Exec, argv: Uint8Array[], nx: boolean): void {
       x.out.error(Err.oom);
       return;
     }
+    written(x, argv[i], slot < 0, "set");
   }
   if (nx) x.out.int(1);
   else x.out.ok();
@@ -367,7 +390,10 @@ function appendCommand(x: Exec, argv: Uint8Array[]): void {
   if (slot === -1) {
     // A new key holds the argument itself, encoded as SET would.
     if (ks.setString(x.s.db, argv[1], add, stringEncoding(add), 0) < 0) x.out.error(Err.oom);
-    else x.out.int(add.length);
+    else {
+      written(x, argv[1], true, "append");
+      x.out.int(add.length);
+    }
     return;
   }
   const t = ks.t;
@@ -380,6 +406,7 @@ function appendCommand(x: Exec, argv: Uint8Array[]): void {
   }
   t.arena.u8.set(add, t.valueOffset(slot) + oldLen);
   t.setTypeEnc(slot, ObjType.string, ObjEnc.raw);
+  written(x, argv[1], false, "append");
   x.out.int(total);
 }
 
@@ -421,6 +448,7 @@ function setrangeCommand(x: Exec, argv: Uint8Array[]): void {
   if (off > oldLen) t.arena.u8.fill(0, base + oldLen, base + off);
   t.arena.u8.set(value, base + off);
   t.setTypeEnc(s, ObjType.string, ObjEnc.raw);
+  written(x, argv[1], slot < 0, "setrange");
   x.out.int(total);
 }
 
@@ -482,6 +510,7 @@ function incrBy(x: Exec, key: Uint8Array, by: number | bigint): void {
     if (!Number.isNaN(cur) && Number.isSafeInteger(next) && intByteLength(next) === len) {
       writeInt(next, t.arena.u8, off);
       t.setTypeEnc(slot, ObjType.string, ObjEnc.int);
+      written(x, key, false, "incrby");
       x.out.int(next);
       return;
     }
@@ -510,6 +539,7 @@ function incrBy(x: Exec, key: Uint8Array, by: number | bigint): void {
     x.out.error(Err.oom);
     return;
   }
+  written(x, key, slot < 0, "incrby");
   if (typeof next === "number") x.out.int(next);
   else x.out.bigint(next);
 }
@@ -580,6 +610,7 @@ function incrbyfloatCommand(x: Exec, argv: Uint8Array[]): void {
     x.out.error(Err.oom);
     return;
   }
+  written(x, key, slot < 0, "incrbyfloat");
   x.out.bulk(text);
 }
 

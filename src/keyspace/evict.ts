@@ -27,6 +27,8 @@
 
 import type { Exec } from "../server/exec.ts";
 import { Stat } from "../server/stats.ts";
+import { NOTIFY } from "../config.ts";
+import { notifyEvent, signalHooks, signalModified } from "../server/signals.ts";
 import { lfuCounterMax, lfuDecayed, lruIdleMs } from "./clock.ts";
 import type { Table } from "./table.ts";
 
@@ -223,8 +225,15 @@ function randomCandidate(t: Table, volatile: boolean): number {
 function evictSlot(x: Exec, t: Table, slot: number): void {
   const f = x.ks.onRemove;
   if (f !== null) f(t, slot, 4);
+  // The key is copied only when someone listens (keyspace notifications, WATCH).
+  const key = (x.cfg.notifyKeyspaceEvents & NOTIFY.evicted) !== 0 || signalHooks.modified !== null ? t.keyCopy(slot) : null;
+  const db = key !== null ? x.ks.logicalDb(t.db(slot)) : 0;
   x.ks.deleteSlot(t, slot);
   x.stats.add(Stat.evictedKeys);
+  if (key !== null) {
+    signalModified(x, db, key);
+    notifyEvent(x, NOTIFY.evicted, "evicted", db, key);
+  }
 }
 
 /** allkeys-random / volatile-random: evicts one candidate; false when none exists. */

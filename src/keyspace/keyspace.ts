@@ -25,7 +25,12 @@ const cDbMap = 0; // 256 words
 const cClientId = 256;
 const cClients = 257;
 const cLocks = 512; // 16 words per shard
+/** WATCH registry roots (src/server/watch.ts): 4 words, then 4 words per shard. */
+export const ctlWatchBase = 2048;
 const controlWords = 4096;
+
+/** Run by swapDb before the swap, every lock held (WATCH dirties the watchers of either db). */
+export const swapDbHooks: ((ks: Keyspace, a: number, b: number) => void)[] = [];
 
 export interface ShardBuffers {
   table: SharedArrayBuffer;
@@ -110,6 +115,11 @@ export class Keyspace {
   physicalDb(db: number): number {
     return Atomics.load(this.ctl, cDbMap + db);
   }
+  /** The logical db a physical db currently stands for (SWAPDB permutes them). */
+  logicalDb(pdb: number): number {
+    for (let db = 0; db < this.databases; db++) if (this.physicalDb(db) === pdb) return db;
+    return pdb;
+  }
 
   // ---- locks (futex mutex: 0 free, 1 locked, 2 locked with waiters) ----------------------------
   lock(shard: number): void {
@@ -186,11 +196,11 @@ export class Keyspace {
    * opcodes), with the shard's lock held: the shard log records it.
    */
   onRemove: ((t: Table, slot: number, why: number) => void) | null = null;
-
-  /** Deletes an expired entry and reports it. */
+  /** Deletes an expired entry and reports it; db < 0 when the caller does not know it (active expiry). */
   expireSlot(t: Table, slot: number, db: number): void {
     if (this.onRemove !== null) this.onRemove(t, slot, 3);
     const key = this.events ? t.keyCopy(slot) : null;
+    if (key !== null && db < 0) db = this.logicalDb(t.db(slot));
     this.freeValue(t, slot);
     t.remove(slot);
     this.expiredKeys++;
@@ -267,6 +277,7 @@ export class Keyspace {
 
   /** SWAPDB: swaps the physical ids behind two logical dbs. Caller holds every lock. */
   swapDb(a: number, b: number): void {
+    for (const f of swapDbHooks) f(this, a, b);
     const pa = this.physicalDb(a);
     const pb = this.physicalDb(b);
     Atomics.store(this.ctl, cDbMap + a, pb);

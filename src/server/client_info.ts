@@ -9,6 +9,7 @@
 
 import type { ClientFilter, Exec } from "./exec.ts";
 import type { Session } from "./session.ts";
+import { isSubscribed } from "./pubsub.ts";
 
 /** What a new Redis 7.0 client reports as its reply buffer size (PROTO_REPLY_CHUNK_BYTES). */
 const replyBufferBytes = 16 * 1024;
@@ -25,11 +26,18 @@ export function clientInfoLine(_x: Exec, s: Session, now: number): string {
   const totMem = clientStructBytes + queryBufferBytes + replyBufferBytes + omem;
   return (
     `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${fdOf(s)} name=${s.name} age=${age} idle=${idle} ` +
-    `flags=${sessionFlags(s)} db=${s.db} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} ` +
+    `flags=${sessionFlags(s)} db=${s.db} ${subCounts(s)} multi=-1 qbuf=${qbuf} ` +
     `qbuf-free=${Math.max(0, queryBufferBytes - qbuf)} argv-mem=0 multi-mem=0 rbs=${replyBufferBytes} ` +
     `rbp=${replyBufferBytes} obl=0 oll=${s.outQueue.length} omem=${omem} tot-mem=${totMem} ` +
     `events=${s.outQueue.length > 0 ? "rw" : "r"} cmd=${s.lastCmd} user=${s.user} redir=-1 resp=${s.resp}`
   );
+}
+
+/** sub= psub= ssub= (pub/sub subscriptions of each kind). */
+function subCounts(s: Session): string {
+  const subs = s.subs;
+  if (subs === null) return "sub=0 psub=0 ssub=0";
+  return `sub=${subs.channels.size} psub=${subs.patterns.size} ssub=${subs.shard.size}`;
 }
 
 /** A small stable number standing in for the socket descriptor. */
@@ -40,6 +48,7 @@ function fdOf(s: Session): number {
 /** Redis's flag letters, in its order: c (close after reply), A (close asap), e (no-evict). */
 function sessionFlags(s: Session): string {
   let f = "";
+  if (isSubscribed(s)) f += "P";
   if (s.closeAfterReply) f += "c";
   if (s.killed) f += "A";
   if (s.noEvict) f += "e";
@@ -64,9 +73,9 @@ export function clientTypeByName(name: string): string | null {
   }
 }
 
-/** Every memkeep session is a normal client (no replicas, no pub/sub yet). */
-function sessionType(_s: Session): string {
-  return "normal";
+/** A session with subscriptions is a pubsub client (CLIENT_PUBSUB); no replicas yet. */
+function sessionType(s: Session): string {
+  return isSubscribed(s) ? "pubsub" : "normal";
 }
 
 export function clientMatches(s: Session, f: ClientFilter, now: number): boolean {

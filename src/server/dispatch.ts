@@ -16,6 +16,9 @@ import { performEvictions } from "../keyspace/evict.ts";
 import { AssertionError } from "../assert.ts";
 import { log } from "./log.ts";
 import { latin1 as latin1Str } from "../commands/util.ts";
+import { isSubscribed } from "./pubsub.ts";
+import { blockingReady, serveReadyKeys } from "./blocking.ts";
+import { commandRefused, isExecName, oomRefusedInMulti, queueCommand, runsInMulti } from "./multi.ts";
 
 /** Decodes like C's "%.*s" on a C string: stops at the first NUL, at most `max` bytes. */
 function latin1(b: Uint8Array, max = Infinity): string {
@@ -87,6 +90,7 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   const errorsBefore = out.errors;
   const spec = resolveCommand(x, argv, hint);
   if (spec === null) {
+    commandRefused(x, s, isExecName(argv[0]), mark); // MULTI: flags the transaction
     finishReply(x, s, mark);
     countError(x, errorsBefore);
     return undefined;
@@ -95,14 +99,19 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   if (!s.authenticated && (bits & Bits.noauth) === 0 && x.cfg.requirepass !== "") {
     return reject(x, s, spec, mark, errorsBefore, "NOAUTH Authentication required.");
   }
-  if (x.pauseUntilMs > 0 && isPausedFor(x, bits)) return waitForUnpause(x, s, argv);
+  if (s.multi !== null && (bits & Bits.noMulti) !== 0 && !runsInMulti(spec)) {
+    return reject(x, s, spec, mark, errorsBefore, "ERR Command not allowed inside a transaction");
+  }
+  // EXEC waits for a write pause when it queued writes (Redis looks at the transaction's flags).
+  if (x.pauseUntilMs > 0 && isPausedFor(x, s.multi !== null && spec.full === "exec" ? bits | s.multi.bits : bits)) return waitForUnpause(x, s, argv);
   // One clock read per command: a command starts where the previous one ended (x.clock; the
   // session loop reads the clock once per batch), so its time includes its own parsing.
   const t0 = x.clock;
   x.ks.now = Math.floor(t0 + x.clockOffsetMs);
   // As Redis: with maxmemory set, every command first evicts what it must; only commands that
   // may grow memory (denyoom) are refused when nothing could be freed.
-  if (x.cfg.maxmemory > 0 && !performEvictions(x) && (bits & Bits.denyoom) !== 0) {
+  // Inside MULTI queueing itself is refused (src/server/multi.ts oomRefusedInMulti).
+  if (x.cfg.maxmemory > 0 && !performEvictions(x) && ((bits & Bits.denyoom) !== 0 || (s.multi !== null && oomRefusedInMulti(s, spec)))) {
     return reject(x, s, spec, mark, errorsBefore, "OOM command not allowed when used memory > 'maxmemory'.");
   }
   // durability async bounds what a crash may lose: writes wait out a log that fell too far behind.
@@ -117,6 +126,16 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
         return reject(x, s, spec, mark, errorsBefore, `NOTDURABLE Write refused: the shard log is ${lag} ms behind (durability-async-max-lag-ms is ${x.cfg.durabilityAsyncMaxLagMs})`);
       }
     }
+  }
+  // RESP2 subscribed mode (src/server/pubsub.ts): only the pub/sub commands, PING, QUIT and RESET.
+  if (s.subs !== null && s.resp === 2 && !allowedWhileSubscribed(spec) && isSubscribed(s)) {
+    return reject(x, s, spec, mark, errorsBefore,
+      `ERR Can't execute '${spec.full}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`);
+  }
+  if (s.multi !== null && !runsInMulti(spec)) {
+    queueCommand(x, s, spec, argv); // MULTI: answers QUEUED, EXEC runs it (src/server/multi.ts)
+    finishReply(x, s, mark);
+    return undefined;
   }
   const ks = x.ks;
   ks.countHits = (bits & Bits.readonly) !== 0;
@@ -145,14 +164,29 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   if (usec >= x.cfg.slowlogLogSlowerThan && x.cfg.slowlogLogSlowerThan >= 0 && (bits & Bits.skipSlowlog) === 0) {
     x.slowlog.push(argv, usec, x.ks.now, s.addr, s.name, x.cfg.slowlogMaxLen);
   }
+  // Blocked clients on keys this command made ready are served now (src/server/blocking.ts).
+  if (blockingReady.n !== 0 && !s.inExec) r = serveReadyKeys(x, s, mark, r);
   if (r !== undefined) return r;
   finishReply(x, s, mark);
   return undefined;
 }
 
+/** What a RESP2 client with subscriptions may still run (Redis 7.0's processCommand). */
+function allowedWhileSubscribed(spec: CommandSpec): boolean {
+  switch (spec.full) {
+    case "subscribe": case "ssubscribe": case "psubscribe":
+    case "unsubscribe": case "sunsubscribe": case "punsubscribe":
+    case "ping": case "quit": case "reset":
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** Refuses a resolved command before it runs (rejected_calls, errorstats). */
 function reject(x: Exec, s: Session, spec: CommandSpec, mark: number, errorsBefore: number, msg: string): undefined {
   x.out.error(msg);
+  commandRefused(x, s, spec.full === "exec", mark); // MULTI: flags the transaction
   x.stats.commandRejected(spec.id!);
   finishReply(x, s, mark);
   countError(x, errorsBefore);
@@ -178,7 +212,9 @@ function countError(x: Exec, errorsBefore: number): void {
 /** Applies CLIENT REPLY OFF/SKIP: drops what the command wrote. */
 export function finishReply(x: Exec, s: Session, mark: number): void {
   if (s.replyMode === ReplyMode.on) return;
-  x.out.len = mark;
+  // EXEC dropped the replies written while OFF itself (element by element, as Redis).
+  if (s.replyFiltered) s.replyFiltered = false;
+  else x.out.len = mark;
   // CLIENT REPLY SKIP itself is silent and arms the skip for the command after it.
   if (s.replyMode === ReplyMode.skipNext) s.replyMode = ReplyMode.skip;
   else if (s.replyMode === ReplyMode.skip) s.replyMode = ReplyMode.on;

@@ -23,6 +23,7 @@ import { signalHooks } from "./signals.ts";
 import { LogRing } from "../log/ring.ts";
 import { logDel, logFlush, logPut, logSwapDb } from "../log/effects.ts";
 import { Op } from "../log/record.ts";
+import { typeOps } from "../types/registry.ts";
 import { ctlLogFailing, logFailure } from "../log/control.ts";
 
 export interface DurableWorkerInit {
@@ -63,6 +64,13 @@ export class DurableWorker {
 
   /** Installs the effect hooks (once per worker). */
   install(x: Exec): void {
+    // A value that owns arena nodes can only be logged through its type's serializer.
+    for (let type = 0; type < typeOps.length; type++) {
+      const ops = typeOps[type];
+      if (ops !== undefined && (ops.serialize === undefined || ops.deserialize === undefined)) {
+        throw new Error(`durability: type ${type} has no serialize/deserialize hooks, so its values cannot be logged`);
+      }
+    }
     const ks = x.ks;
     const rings = this.rings;
     const epoch = this.epoch;

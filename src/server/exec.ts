@@ -10,6 +10,7 @@ import type { Session } from "./session.ts";
 import type { Stats } from "./stats.ts";
 import type { SlowLog } from "./slowlog.ts";
 import type { DurableWorker } from "./durable.ts";
+import type { PubSubHub } from "./pubsub.ts";
 
 /** A reply written later, once an asynchronous step finished; runs with x.s = its session. */
 export type ReplyFn = (x: Exec) => void;
@@ -24,7 +25,9 @@ export type PeerRequest =
   | { kind: "unpause" }
   | { kind: "slowlogGet"; count: number }
   | { kind: "slowlogReset" }
-  | { kind: "slowlogLen" };
+  | { kind: "slowlogLen" }
+  | { kind: "blockServe"; worker: number; clientId: number; db: number; key: Uint8Array }
+  | { kind: "clientUnblock"; id: number; error: boolean };
 
 export interface ClientFilter {
   ids?: number[];
@@ -63,6 +66,8 @@ export class Exec {
   durable: DurableWorker | null = null;
   /** Per shard: 1 while the running command holds its lock (dispatch's multi-shard path). */
   readonly lockScratch: Uint8Array;
+  /** This worker's pub/sub subscribers and its link to the other workers' (set at start). */
+  pubsub!: PubSubHub;
 
   constructor(
     readonly ks: Keyspace,

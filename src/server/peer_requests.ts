@@ -6,6 +6,7 @@
 import type { PeerRequest } from "./exec.ts";
 import type { WorkerServer } from "./worker_server.ts";
 import { clientInfoLine, clientMatches } from "./client_info.ts";
+import { serveForPeer, unblockClient } from "./blocking.ts";
 
 export function answerPeerRequest(w: WorkerServer, req: PeerRequest): unknown {
   const x = w.x;
@@ -54,6 +55,11 @@ export function answerPeerRequest(w: WorkerServer, req: PeerRequest): unknown {
       return null;
     case "slowlogLen":
       return x.slowlog.entries.length;
+    case "blockServe":
+      // Only the blocked client's worker serves it (src/server/blocking.ts).
+      return x.worker === req.worker ? serveForPeer(x, req.clientId, req.db, req.key) : 0;
+    case "clientUnblock":
+      return unblockClient(x, req.id, req.error);
     default: {
       const never: never = req;
       throw new Error(`peer: unknown request ${JSON.stringify(never)}`);

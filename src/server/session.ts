@@ -8,6 +8,8 @@
 
 import type { Socket } from "bun";
 import { RequestParser, type NameResolver, type ParserLimits } from "../resp/parser.ts";
+import type { MultiState } from "./multi.ts";
+import type { SessionSubs } from "./pubsub.ts";
 
 /** CLIENT REPLY: skipNext is set by CLIENT REPLY SKIP and becomes skip once that command is done. */
 export const ReplyMode = { on: 0, off: 1, skip: 2, skipNext: 3 } as const;
@@ -53,6 +55,18 @@ export class Session {
   /** Replies waiting for their shard-log records to become durable (src/server/durable.ts). */
   held: { bytes: Uint8Array; need: bigint[] }[] = [];
   heldBytes = 0;
+  /** MULTI state (src/server/multi.ts): null outside a transaction. */
+  multi: MultiState | null = null;
+  /** WATCHed keys (src/server/watch.ts): (shard, record address) pairs; null when none. */
+  watched: number[] | null = null;
+  /** EXEC applied CLIENT REPLY to its own reply: finishReply keeps what it wrote (once). */
+  replyFiltered = false;
+  /** Pub/sub subscriptions (src/server/pubsub.ts); null until the first (P|S)SUBSCRIBE. */
+  subs: SessionSubs | null = null;
+  /** Published messages waiting for this session's next write (src/server/pubsub.ts). */
+  pushBuf: Uint8Array | null = null;
+  pushLen = 0;
+  pushDirty = false;
 
   constructor(id: number, socket: Socket<SessionData>, limits: ParserLimits, now: number, names: NameResolver | null = null) {
     this.id = id;

@@ -21,10 +21,14 @@ import { SlowLog } from "./slowlog.ts";
 import { activeExpireCycle } from "../keyspace/expire_cycle.ts";
 import { evictionStep, isLfuPolicy, policyCode } from "../keyspace/evict.ts";
 import { answerPeerRequest } from "./peer_requests.ts";
+import { PubSubHub, Registry, isSubscribed, type PubSubBuffers } from "./pubsub.ts";
+import { installNotify } from "./notify.ts";
+import { unwatchAll } from "./watch.ts";
 import { log } from "./log.ts";
 import { DurableWorker, type DurableWorkerInit } from "./durable.ts";
 import { ctlF64LastSaveSec, ctlF64LogBytesSinceSnapshot, ctlF64SaveInProgress } from "../log/control.ts";
 import { trackInstantaneousMetrics } from "../commands/info.ts";
+import { installBlocking, unblockOnClose } from "./blocking.ts";
 
 export interface WorkerInit {
   worker: number;
@@ -36,6 +40,11 @@ export interface WorkerInit {
   runId: string;
   /** The shard log's buffers, absent with durability none. */
   durable?: DurableWorkerInit;
+  /** Pub/sub registry (src/server/pubsub.ts) and one port per other worker (null for itself). */
+  pubsub: PubSubBuffers;
+  pubsubPorts: (MessagePort | null)[];
+  /** Blocked-clients registry (src/server/blocking.ts). */
+  blocking: SharedArrayBuffer;
 }
 
 /** Messages between the main thread and workers. */
@@ -81,7 +90,14 @@ export class WorkerServer {
     this.names = table.nameResolver();
     this.x = new Exec(ks, new ReplyWriter(), cfg, stats, table, peers, this.sessions, slowlog,
       init.worker, init.workers, init.runId, () => this.port);
+    this.x.pubsub = new PubSubHub(new Registry(init.pubsub, init.workers), init.worker, this.x.out,
+      (s, bytes) => this.push(s, bytes), init.pubsubPorts);
+    for (const port of init.pubsubPorts) {
+      if (port !== null) port.onmessage = (e) => this.x.pubsub.onBatch(e.data as ArrayBuffer);
+    }
+    installNotify(this.x);
     this.applyConfig();
+    installBlocking(this.x, init.blocking);
     if (init.durable !== undefined) {
       this.x.durable = new DurableWorker(init.durable, (s, bytes) => this.writeOut(s, bytes));
       this.x.durable.install(this.x);
@@ -199,6 +215,7 @@ export class WorkerServer {
     const out = x.out;
     out.reset();
     out.resp = s.resp;
+    x.pubsub.begin(s); // messages waiting for s go before its replies
     x.ks.noTouch = s.noTouch;
     x.clock = performance.now();
     x.ks.touchedShards = 0;
@@ -232,6 +249,7 @@ export class WorkerServer {
       if (out.len > 256 * 1024) {
         this.flush(s);
         if (s.closed) return;
+        x.pubsub.begin(s);
       }
     }
     try {
@@ -252,13 +270,19 @@ export class WorkerServer {
         x.out.reset();
         x.out.resp = s.resp;
         x.s = s;
+        x.pubsub.begin(s);
         const mark = x.out.len;
         const errs = x.out.errors;
         x.clock = performance.now();
-        x.ks.touchedShards = 0;
         fn(x);
+        // An asynchronous reply (a served blocked pop, a transaction's EXEC, a paused command) may
+        // carry data another client's write produced: it waits until every shard's log has caught
+        // up with what was appended so far (conservative; these replies are not the hot path).
+        x.ks.touchedShards = -1;
         finishReply(x, s, mark);
         if (x.out.errors !== errs) x.stats.add(Stat.errorReplies, x.out.errors - errs);
+        // Flush now: several sessions' replies may settle in one tick, and they share x.out.
+        this.flush(s);
       },
       (e) => {
         log("warning", `async command failed: ${String(e)}`);
@@ -266,6 +290,7 @@ export class WorkerServer {
         this.x.out.reset();
         this.x.out.resp = s.resp;
         this.x.out.error(`ERR ${String(e instanceof Error ? e.message : e)}`);
+        this.flush(s);
       },
     ).finally(() => {
       if (s.closed) return;
@@ -293,6 +318,7 @@ export class WorkerServer {
           d.hold(s, out.view().slice(), need);
           out.reset();
           out.trim(writerTrimBytes);
+          x.pubsub.end();
           return;
         }
       }
@@ -300,6 +326,7 @@ export class WorkerServer {
     if (out.len > 0 && !s.closed && s.socket) this.writeOut(s, out.view());
     out.reset();
     out.trim(writerTrimBytes);
+    x.pubsub.end();
     if (s.killed) this.close(s);
     else if (s.closeAfterReply && s.outQueue.length === 0) this.close(s);
   }
@@ -323,6 +350,17 @@ export class WorkerServer {
     }
   }
 
+  /** Writes published messages to s outside its command batches (same queueing and limits as flush). */
+  private push(s: Session, v: Uint8Array): void {
+    if (s.closed || !s.socket) return;
+    this.x.stats.add(Stat.netOutputBytes, v.length);
+    s.bytesOut += v.length;
+    if (s.outQueue.length === 0) {
+      const n = s.socket.write(v);
+      if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
+    } else this.enqueue(s, v.slice());
+  }
+
   private enqueue(s: Session, bytes: Uint8Array): void {
     s.outQueue.push(bytes);
     s.outQueuedBytes += bytes.length;
@@ -344,8 +382,8 @@ export class WorkerServer {
     return false;
   }
 
-  private isPubSub(_s: Session): boolean {
-    return false;
+  private isPubSub(s: Session): boolean {
+    return isSubscribed(s);
   }
 
   private onDrain(s: Session): void {
@@ -380,6 +418,7 @@ export class WorkerServer {
     if (!s) return;
     s.closed = true;
     this.x.durable?.forget(s);
+    unblockOnClose(this.x, s);
     if (this.sessions.delete(s.id)) {
       this.x.ks.addClients(-1);
       this.x.stats.add(Stat.connectedClients, -1);
@@ -387,6 +426,9 @@ export class WorkerServer {
     s.outQueue = [];
     s.outQueuedBytes = 0;
     s.socket = null;
+    s.multi = null;
+    this.x.pubsub.dropSession(s);
+    if (s.watched !== null) unwatchAll(this.x.ks, s, false); // shared records die with the session
   }
 
   // ---- periodic duties --------------------------------------------------------------------------

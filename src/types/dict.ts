@@ -1,0 +1,529 @@
+// An arena-resident hash table of byte entries: the "hashtable" encoding of large hashes and sets,
+// usable by any type that needs a byte-keyed dictionary inside a shard's Arena.
+//
+// Design: chained hashing over power-of-two bucket arrays with incremental rehashing, as Redis's
+// dict. A dict is a 32-byte header node; its buckets are u32 arrays of node addresses; each entry is
+// one node [u32 next][u32 fieldLen]([u32 valueLen] when the dict holds values)[field][value]. Every
+// address is an Arena address (8-byte units), so all of it lives in shared memory and is reachable
+// from any worker holding the shard's lock; the JS heap holds nothing per entry.
+// Growth: when an insert would make used > size, a table twice the size (or the next power of two
+// >= 2 * used) is allocated and buckets move from the old table one per operation (plus up to 10
+// empty buckets) on every write, so no single operation pays for the whole table. Deletes shrink the table the
+// same way when it falls under 10% full. Lookups search both tables while rehashing; inserts go to
+// the new one.
+// Scan (dictScan): cursors walk bucket indexes in reverse-binary order over the smaller table and
+// every bucket of the larger table that expands it, so an entry present for the whole scan is
+// returned at least once even when the table grows or shrinks between calls.
+// Invariants: used0 + used1 = number of entries; while rehashing (rehashIdx != none) buckets of
+// table 0 below rehashIdx are empty; a node belongs to exactly one dict; frees are sized.
+
+import { assert } from "../assert.ts";
+import { hash32 } from "../../native-free/hash32.ts";
+import { Arena } from "../keyspace/arena.ts";
+
+const dictSeed = 0x2545f491;
+const headerBytes = 32;
+// Header u32 words (index from addr * 2).
+const hT0 = 0;
+const hLog0 = 1;
+const hUsed0 = 2;
+const hT1 = 3;
+const hLog1 = 4;
+const hUsed1 = 5;
+const hRehash = 6;
+const hFlags = 7;
+const noRehash = 0xffffffff;
+const flagValued = 1;
+const logMin = 2; // 4 buckets
+const emptyVisitsMax = 10;
+
+export function dictHash(u8: Uint8Array, off: number, len: number): number {
+  return hash32(u8, off, off + len, dictSeed) >>> 0;
+}
+
+/** Node header bytes for a dict with (valued) or without values. */
+function nodeHdr(valued: boolean): number {
+  return valued ? 12 : 8;
+}
+
+/** Creates an empty dict; `valued` entries carry a value besides the field. Returns 0 on OOM. */
+export function dictCreate(a: Arena, valued: boolean, sizeHint = 0): number {
+  let log = logMin;
+  while ((1 << log) < sizeHint && log < 30) log++;
+  const d = a.alloc(headerBytes);
+  if (d === 0) return 0;
+  const t = a.alloc(4 << log);
+  if (t === 0) {
+    a.free(d, headerBytes);
+    return 0;
+  }
+  a.u32.fill(0, t * 2, t * 2 + (1 << log));
+  const u32 = a.u32;
+  const h = d * 2;
+  u32[h + hT0] = t;
+  u32[h + hLog0] = log;
+  u32[h + hUsed0] = 0;
+  u32[h + hT1] = 0;
+  u32[h + hLog1] = 0;
+  u32[h + hUsed1] = 0;
+  u32[h + hRehash] = noRehash;
+  u32[h + hFlags] = valued ? flagValued : 0;
+  return d;
+}
+
+export function dictSize(a: Arena, d: number): number {
+  return a.u32[d * 2 + hUsed0] + a.u32[d * 2 + hUsed1];
+}
+
+function isValued(a: Arena, d: number): boolean {
+  return (a.u32[d * 2 + hFlags] & flagValued) !== 0;
+}
+
+// ---- node accessors (byte offsets into a.u8) ----------------------------------------------------
+export function nodeFieldLen(a: Arena, n: number): number {
+  return a.u32[n * 2 + 1];
+}
+export function nodeFieldOff(a: Arena, n: number, valued: boolean): number {
+  return n * 8 + (valued ? 12 : 8);
+}
+export function nodeValueLen(a: Arena, n: number): number {
+  return a.u32[n * 2 + 2];
+}
+export function nodeValueOff(a: Arena, n: number): number {
+  return n * 8 + 12 + a.u32[n * 2 + 1];
+}
+function nodeBytes(a: Arena, n: number, valued: boolean): number {
+  return valued ? 12 + a.u32[n * 2 + 1] + a.u32[n * 2 + 2] : 8 + a.u32[n * 2 + 1];
+}
+
+function nodeMatches(a: Arena, n: number, hdr: number, u8: Uint8Array, off: number, len: number): boolean {
+  if (a.u32[n * 2 + 1] !== len) return false;
+  const au8 = a.u8;
+  let p = n * 8 + hdr;
+  for (let i = 0; i < len; i++) if (au8[p + i] !== u8[off + i]) return false;
+  return true;
+}
+
+// ---- rehashing ----------------------------------------------------------------------------------
+
+/** Moves one non-empty bucket (visiting at most emptyVisitsMax empty ones) from table 0 to 1. */
+function rehashStep(a: Arena, d: number): void {
+  const u32 = a.u32;
+  const h = d * 2;
+  let idx = u32[h + hRehash];
+  if (idx === noRehash) return;
+  const valued = (u32[h + hFlags] & flagValued) !== 0;
+  const hdr = nodeHdr(valued);
+  const t0 = u32[h + hT0];
+  const size0 = 1 << u32[h + hLog0];
+  const t1 = u32[h + hT1];
+  const mask1 = (1 << u32[h + hLog1]) - 1;
+  let empty = 0;
+  while (idx < size0 && u32[t0 * 2 + idx] === 0) {
+    idx++;
+    if (++empty >= emptyVisitsMax) break;
+  }
+  if (idx < size0 && u32[t0 * 2 + idx] !== 0) {
+    let n = u32[t0 * 2 + idx];
+    let moved = 0;
+    while (n !== 0) {
+      const next = u32[n * 2];
+      const b = dictHash(a.u8, n * 8 + hdr, u32[n * 2 + 1]) & mask1;
+      u32[n * 2] = u32[t1 * 2 + b];
+      u32[t1 * 2 + b] = n;
+      moved++;
+      n = next;
+    }
+    u32[t0 * 2 + idx] = 0;
+    u32[h + hUsed0] -= moved;
+    u32[h + hUsed1] += moved;
+    idx++;
+  }
+  if (idx >= size0) {
+    assert(u32[h + hUsed0] === 0, "dict: entries left behind by rehash");
+    a.free(t0, 4 * size0);
+    u32[h + hT0] = t1;
+    u32[h + hLog0] = u32[h + hLog1];
+    u32[h + hUsed0] = u32[h + hUsed1];
+    u32[h + hT1] = 0;
+    u32[h + hLog1] = 0;
+    u32[h + hUsed1] = 0;
+    u32[h + hRehash] = noRehash;
+  } else {
+    u32[h + hRehash] = idx;
+  }
+}
+
+/** Starts moving to a table of 2^log buckets. Returns false on OOM (the dict stays as it is). */
+function startRehash(a: Arena, d: number, log: number): boolean {
+  const t1 = a.alloc(4 << log);
+  if (t1 === 0) return false;
+  const u32 = a.u32;
+  u32.fill(0, t1 * 2, t1 * 2 + (1 << log));
+  const h = d * 2;
+  u32[h + hT1] = t1;
+  u32[h + hLog1] = log;
+  u32[h + hUsed1] = 0;
+  u32[h + hRehash] = 0;
+  return true;
+}
+
+function logFor(n: number): number {
+  let log = logMin;
+  while ((1 << log) < n && log < 30) log++;
+  return log;
+}
+
+/** Finishes any rehash at once (used before whole-dict walks that must see one table). */
+export function dictRehashAll(a: Arena, d: number): void {
+  while (a.u32[d * 2 + hRehash] !== noRehash) rehashStep(a, d);
+}
+
+// ---- lookup and update --------------------------------------------------------------------------
+
+/**
+ * Node of the field (u8[off, off+len)), or 0. A read never moves buckets (writes do), so lookups
+ * are safe while another walk over the same dict is in progress (SINTER s s, SORT BY).
+ */
+export function dictFind(a: Arena, d: number, u8: Uint8Array, off: number, len: number): number {
+  return findNoStep(a, d, u8, off, len, dictHash(u8, off, len));
+}
+
+function findNoStep(a: Arena, d: number, u8: Uint8Array, off: number, len: number, hv: number): number {
+  const u32 = a.u32;
+  const h = d * 2;
+  const hdr = nodeHdr((u32[h + hFlags] & flagValued) !== 0);
+  for (let ti = 0; ti < 2; ti++) {
+    const t = u32[h + (ti === 0 ? hT0 : hT1)];
+    if (t === 0) break;
+    const mask = (1 << u32[h + (ti === 0 ? hLog0 : hLog1)]) - 1;
+    let n = u32[t * 2 + (hv & mask)];
+    while (n !== 0) {
+      if (nodeMatches(a, n, hdr, u8, off, len)) return n;
+      n = u32[n * 2];
+    }
+    if (u32[h + hRehash] === noRehash) break;
+  }
+  return 0;
+}
+
+/** Grows before an insert when the load factor would pass 1. False on OOM. */
+function reserveOne(a: Arena, d: number): boolean {
+  const u32 = a.u32;
+  const h = d * 2;
+  if (u32[h + hRehash] !== noRehash) return true;
+  const used = u32[h + hUsed0];
+  if (used + 1 <= 1 << u32[h + hLog0]) return true;
+  return startRehash(a, d, logFor((used + 1) * 2));
+}
+
+/**
+ * Sets field to value (value ignored for dicts without values). Returns 1 when the field was
+ * added, 0 when an existing field was updated, -1 on OOM (nothing changed). The byte sources may be
+ * any buffer except a.u8 ranges that an allocation could invalidate (pass copies).
+ */
+export function dictSet(a: Arena, d: number, fu8: Uint8Array, foff: number, flen: number, vu8: Uint8Array | null, voff: number, vlen: number): number {
+  const h = d * 2;
+  if (a.u32[h + hRehash] !== noRehash) rehashStep(a, d);
+  const valued = isValued(a, d);
+  const hv = dictHash(fu8, foff, flen);
+  const hdr = nodeHdr(valued);
+  // Find the node with its predecessor link (a u32 index that points at it).
+  for (let ti = 0; ti < 2; ti++) {
+    const u32 = a.u32;
+    const t = u32[h + (ti === 0 ? hT0 : hT1)];
+    if (t === 0) break;
+    const mask = (1 << u32[h + (ti === 0 ? hLog0 : hLog1)]) - 1;
+    let link = t * 2 + (hv & mask);
+    let n = u32[link];
+    while (n !== 0) {
+      if (nodeMatches(a, n, hdr, fu8, foff, flen)) {
+        if (!valued) return 0;
+        const oldBytes = 12 + flen + u32[n * 2 + 2];
+        const newBytes = 12 + flen + vlen;
+        if (classSame(oldBytes, newBytes)) {
+          u32[n * 2 + 2] = vlen;
+          copyIn(a.u8, n * 8 + 12 + flen, vu8!, voff, vlen);
+          return 0;
+        }
+        const m = a.alloc(newBytes);
+        if (m === 0) return -1;
+        const w = a.u32;
+        w[m * 2] = w[n * 2];
+        w[m * 2 + 1] = flen;
+        w[m * 2 + 2] = vlen;
+        a.u8.copyWithin(m * 8 + 12, n * 8 + 12, n * 8 + 12 + flen);
+        copyIn(a.u8, m * 8 + 12 + flen, vu8!, voff, vlen);
+        w[link] = m;
+        a.free(n, oldBytes);
+        return 0;
+      }
+      link = n * 2;
+      n = u32[link];
+    }
+    if (u32[h + hRehash] === noRehash) break;
+  }
+  if (!reserveOne(a, d)) return -1;
+  const bytes = valued ? 12 + flen + vlen : 8 + flen;
+  const n = a.alloc(bytes);
+  if (n === 0) return -1;
+  const u32 = a.u32;
+  const rehashing = u32[h + hRehash] !== noRehash;
+  const t = u32[h + (rehashing ? hT1 : hT0)];
+  const mask = (1 << u32[h + (rehashing ? hLog1 : hLog0)]) - 1;
+  const b = t * 2 + (hv & mask);
+  u32[n * 2] = u32[b];
+  u32[n * 2 + 1] = flen;
+  if (valued) u32[n * 2 + 2] = vlen;
+  const au8 = a.u8;
+  copyIn(au8, n * 8 + hdr, fu8, foff, flen);
+  if (valued) copyIn(au8, n * 8 + 12 + flen, vu8!, voff, vlen);
+  u32[b] = n;
+  u32[h + (rehashing ? hUsed1 : hUsed0)]++;
+  return 1;
+}
+
+/** dst[at..] = src[off, off+len): a loop for short strings (a subarray + set costs more). */
+function copyIn(dst: Uint8Array, at: number, src: Uint8Array, off: number, len: number): void {
+  if (len > 32) dst.set(src.subarray(off, off + len), at);
+  else for (let i = 0; i < len; i++) dst[at + i] = src[off + i];
+}
+
+function classSame(oldN: number, newN: number): boolean {
+  return Arena.fitsInPlace(oldN, newN);
+}
+
+/** Deletes the field; true when it existed. May start shrinking the table. */
+export function dictDelete(a: Arena, d: number, u8: Uint8Array, off: number, len: number): boolean {
+  const h = d * 2;
+  if (a.u32[h + hRehash] !== noRehash) rehashStep(a, d);
+  const valued = isValued(a, d);
+  const hdr = nodeHdr(valued);
+  const hv = dictHash(u8, off, len);
+  const u32 = a.u32;
+  for (let ti = 0; ti < 2; ti++) {
+    const t = u32[h + (ti === 0 ? hT0 : hT1)];
+    if (t === 0) break;
+    const mask = (1 << u32[h + (ti === 0 ? hLog0 : hLog1)]) - 1;
+    let link = t * 2 + (hv & mask);
+    let n = u32[link];
+    while (n !== 0) {
+      if (nodeMatches(a, n, hdr, u8, off, len)) {
+        u32[link] = u32[n * 2];
+        a.free(n, nodeBytes(a, n, valued));
+        u32[h + (ti === 0 ? hUsed0 : hUsed1)]--;
+        maybeShrink(a, d);
+        return true;
+      }
+      link = n * 2;
+      n = u32[link];
+    }
+    if (u32[h + hRehash] === noRehash) break;
+  }
+  return false;
+}
+
+/** Deletes a node found by dictFind/dictRandomNode (searches its chain for the link). */
+export function dictDeleteNode(a: Arena, d: number, n: number): void {
+  const valued = isValued(a, d);
+  const off = nodeFieldOff(a, n, valued);
+  const len = nodeFieldLen(a, n);
+  // The field bytes live in the node itself: deleting only reads them before the free.
+  const ok = dictDelete(a, d, a.u8, off, len);
+  assert(ok, "dict: node to delete not found");
+}
+
+function maybeShrink(a: Arena, d: number): void {
+  const u32 = a.u32;
+  const h = d * 2;
+  if (u32[h + hRehash] !== noRehash) return;
+  const log = u32[h + hLog0];
+  const used = u32[h + hUsed0];
+  if (log <= logMin || used * 10 >= 1 << log) return;
+  const target = logFor(used);
+  if (target < log) startRehash(a, d, target); // OOM: keep the big table
+}
+
+// ---- iteration ----------------------------------------------------------------------------------
+
+/** Calls fn(node) for every entry (no rehash step; the dict must not change during the walk). */
+export function dictForEach(a: Arena, d: number, fn: (n: number) => void): void {
+  const u32 = a.u32;
+  const h = d * 2;
+  for (let ti = 0; ti < 2; ti++) {
+    const t = u32[h + (ti === 0 ? hT0 : hT1)];
+    if (t === 0) break;
+    const size = 1 << u32[h + (ti === 0 ? hLog0 : hLog1)];
+    for (let b = 0; b < size; b++) {
+      let n = u32[t * 2 + b];
+      while (n !== 0) {
+        const next = u32[n * 2];
+        fn(n);
+        n = next;
+      }
+    }
+  }
+}
+
+/** Appends every node address to `out` (a snapshot safe to walk while deleting). */
+export function dictNodes(a: Arena, d: number, out: number[]): number[] {
+  dictForEach(a, d, (n) => out.push(n));
+  return out;
+}
+
+function reverseBits32(v: number): number {
+  v = ((v >>> 1) & 0x55555555) | ((v & 0x55555555) << 1);
+  v = ((v >>> 2) & 0x33333333) | ((v & 0x33333333) << 2);
+  v = ((v >>> 4) & 0x0f0f0f0f) | ((v & 0x0f0f0f0f) << 4);
+  v = ((v >>> 8) & 0x00ff00ff) | ((v & 0x00ff00ff) << 8);
+  return ((v >>> 16) | (v << 16)) >>> 0;
+}
+
+function visitBucket(a: Arena, t: number, b: number, fn: (n: number) => void): void {
+  let n = a.u32[t * 2 + b];
+  while (n !== 0) {
+    const next = a.u32[n * 2];
+    fn(n);
+    n = next;
+  }
+}
+
+/**
+ * One scan step from `cursor` (an unsigned 32-bit bucket cursor): calls fn for the entries of one
+ * bucket of the smaller table and of every bucket of the larger table that it expands to. Returns
+ * the next cursor, 0 when the scan is complete. fn must not change the dict.
+ */
+export function dictScan(a: Arena, d: number, cursor: number, fn: (n: number) => void): number {
+  const u32 = a.u32;
+  const h = d * 2;
+  let v = cursor >>> 0;
+  if (u32[h + hRehash] === noRehash) {
+    const t = u32[h + hT0];
+    const m0 = (1 << u32[h + hLog0]) - 1;
+    visitBucket(a, t, v & m0, fn);
+    v = (v | ~m0) >>> 0;
+    v = reverseBits32(v);
+    v = (v + 1) >>> 0;
+    return reverseBits32(v);
+  }
+  let ts = u32[h + hT0];
+  let tl = u32[h + hT1];
+  let ms = (1 << u32[h + hLog0]) - 1;
+  let ml = (1 << u32[h + hLog1]) - 1;
+  if (ms > ml) {
+    [ts, tl] = [tl, ts];
+    [ms, ml] = [ml, ms];
+  }
+  visitBucket(a, ts, v & ms, fn);
+  do {
+    visitBucket(a, tl, v & ml, fn);
+    v = (v | ~ml) >>> 0;
+    v = reverseBits32(v);
+    v = (v + 1) >>> 0;
+    v = reverseBits32(v);
+  } while ((v & (ms ^ ml)) !== 0);
+  return v;
+}
+
+/**
+ * A random entry: a random non-empty bucket, then a random node of its chain (Redis's
+ * dictGetRandomKey). `rand` supplies uniform numbers in [0, 1). Returns 0 when empty.
+ */
+export function dictRandomNode(a: Arena, d: number, rand: () => number): number {
+  const h = d * 2;
+  if (dictSize(a, d) === 0) return 0;
+  if (a.u32[h + hRehash] !== noRehash) rehashStep(a, d);
+  const u32 = a.u32;
+  let n = 0;
+  if (u32[h + hRehash] !== noRehash) {
+    const idx = u32[h + hRehash];
+    const size0 = 1 << u32[h + hLog0];
+    const size1 = 1 << u32[h + hLog1];
+    const t0 = u32[h + hT0];
+    const t1 = u32[h + hT1];
+    while (n === 0) {
+      const r = idx + Math.floor(rand() * (size0 + size1 - idx));
+      n = r >= size0 ? u32[t1 * 2 + r - size0] : u32[t0 * 2 + r];
+    }
+  } else {
+    const t0 = u32[h + hT0];
+    const size0 = 1 << u32[h + hLog0];
+    while (n === 0) n = u32[t0 * 2 + Math.floor(rand() * size0)];
+  }
+  let len = 0;
+  for (let m = n; m !== 0; m = u32[m * 2]) len++;
+  let k = Math.floor(rand() * len);
+  while (k-- > 0) n = u32[n * 2];
+  return n;
+}
+
+// ---- lifetime -----------------------------------------------------------------------------------
+
+/** Frees every node, the tables and the header. */
+export function dictFree(a: Arena, d: number): void {
+  const valued = isValued(a, d);
+  const u32 = a.u32;
+  const h = d * 2;
+  for (let ti = 0; ti < 2; ti++) {
+    const t = u32[h + (ti === 0 ? hT0 : hT1)];
+    if (t === 0) continue;
+    const size = 1 << u32[h + (ti === 0 ? hLog0 : hLog1)];
+    for (let b = 0; b < size; b++) {
+      let n = u32[t * 2 + b];
+      while (n !== 0) {
+        const next = u32[n * 2];
+        a.free(n, nodeBytes(a, n, valued));
+        n = next;
+      }
+    }
+    a.free(t, 4 * size);
+  }
+  a.free(d, headerBytes);
+}
+
+/** Bytes the dict owns: header, tables and nodes (class sizes, as the arena counts them). */
+export function dictOwnedBytes(a: Arena, d: number, classBytes: (n: number) => number): number {
+  const valued = isValued(a, d);
+  const u32 = a.u32;
+  const h = d * 2;
+  let total = classBytes(headerBytes);
+  for (let ti = 0; ti < 2; ti++) {
+    const t = u32[h + (ti === 0 ? hT0 : hT1)];
+    if (t === 0) continue;
+    total += classBytes(4 << u32[h + (ti === 0 ? hLog0 : hLog1)]);
+  }
+  dictForEach(a, d, (n) => {
+    total += classBytes(nodeBytes(a, n, valued));
+  });
+  return total;
+}
+
+/**
+ * Copies the dict `d` of `src` into `dst` (another arena, or the same one): returns the new dict,
+ * or 0 on OOM (after freeing what was copied).
+ */
+export function dictClone(src: Arena, d: number, dst: Arena): number {
+  const valued = isValued(src, d);
+  const nd = dictCreate(dst, valued, dictSize(src, d));
+  if (nd === 0) return 0;
+  const hdr = nodeHdr(valued);
+  let failed = false;
+  let scratch = new Uint8Array(0);
+  dictForEach(src, d, (n) => {
+    if (failed) return;
+    const flen = nodeFieldLen(src, n);
+    const vlen = valued ? nodeValueLen(src, n) : 0;
+    // Copy out first: in the same arena an allocation may grow (and re-view) the buffer.
+    const total = flen + vlen;
+    if (scratch.length < total) scratch = new Uint8Array(Math.max(total, 64));
+    scratch.set(src.u8.subarray(n * 8 + hdr, n * 8 + hdr + total), 0);
+    if (dictSet(dst, nd, scratch, 0, flen, scratch, flen, vlen) < 0) failed = true;
+  });
+  if (failed) {
+    dictFree(dst, nd);
+    return 0;
+  }
+  return nd;
+}
+
+export const dictHeaderBytes = headerBytes;
