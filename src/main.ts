@@ -12,12 +12,38 @@ import type { FromWorker, ToWorker, WorkerInit } from "./server/worker_server.ts
 import { log, setLogLevel } from "./server/log.ts";
 import { memkeepVersion } from "./version.ts";
 import { durabilityUnavailable } from "./server/durability.ts";
+import { parseCidrList } from "./server/admission.ts";
+import { checkedTlsSetup, tlsStartupError } from "./server/tls.ts";
 
 
 function randomHex(n: number): string {
   const b = new Uint8Array(n / 2);
   crypto.getRandomValues(b);
   return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The acceptor's policy checks before any worker starts: something to listen on, a valid allow-cidr,
+ * and TLS files BoringSSL accepts (workers then open their listeners with the same files).
+ */
+function checkListeningPolicy(cfg: Config): void {
+  if (cfg.port === 0 && cfg.tlsPort === 0) {
+    log("warning", "Configured to not listen anywhere, exiting.");
+    process.exit(1);
+  }
+  const cidr = parseCidrList(cfg.allowCidr);
+  if (!cidr.ok) {
+    process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (memkeep ${memkeepVersion}) ***\n${cidr.error}\n`);
+    process.exit(1);
+  }
+  if (cfg.tlsPort !== 0) {
+    const tls = checkedTlsSetup(cfg);
+    if (!tls.ok) {
+      log("warning", tls.error);
+      log("warning", tlsStartupError);
+      process.exit(1);
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -37,6 +63,7 @@ async function main(): Promise<void> {
     process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (memkeep ${memkeepVersion}) ***\n${durabilityUnavailable}\n`);
     process.exit(1);
   }
+  checkListeningPolicy(cfg);
   const workers = cfg.shardWorkers;
   const ks = createKeyspaceBuffers(workers, cfg.databases);
   // Sized for statsCommandsMax commands, so this thread never loads the command modules (~10 MB).
