@@ -9,17 +9,19 @@
 // same keys with the pipelined loader and reads RSS, INFO used_memory and DBSIZE.
 // bench/README.md says how to read the numbers; results go to bench/RESULTS.md.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { makeDevCerts } from "../scripts/dev-certs.ts";
 import { loadStrings } from "./compare/loader.ts";
 import { parseOptions, requestsFor, shellQuote, usage, type CompareOptions, type Suite } from "./compare/options.ts";
-import { runBenchmark } from "./compare/redis_benchmark.ts";
+import { runBenchmark, type BenchTls } from "./compare/redis_benchmark.ts";
 import {
   machineInfo, memoryTable, renderMarkdown, renderText, summarize, throughputNotes, throughputTable,
   type MachineInfo, type MemoryNumbers, type MemoryReport, type Sample, type ThroughputRow,
 } from "./compare/report.ts";
 import { RespError, encodeCommand, concatBytes, withTimeout, type RespValue } from "./compare/resp_client.ts";
-import { ServerProcess, stopProcess, trackedProcesses, type ServerRole, type ServerSpec } from "./compare/server_process.ts";
+import { ServerProcess, freePort, stopProcess, trackedProcesses, type ServerRole, type ServerSpec } from "./compare/server_process.ts";
 
 const repoDir = join(import.meta.dir, "..");
 
@@ -140,15 +142,39 @@ async function stopServer(server: ServerProcess): Promise<void> {
   await server.stop();
 }
 
+/**
+ * --tls: one certificate set (scripts/dev-certs.ts) for both servers, a tls-port for each (the
+ * plain port stays for prefill and setup), and the files redis-benchmark presents.
+ */
+interface TlsBench {
+  dir: string;
+  ports: Record<ServerRole, number>;
+  client: BenchTls;
+}
+
+let tlsBench: TlsBench | null = null;
+
+async function prepareTls(): Promise<TlsBench> {
+  const dir = makeDevCerts(mkdtempSync(join(tmpdir(), "memkeep-bench-tls-")));
+  const ports = { redis: await freePort(), memkeep: await freePort() };
+  return { dir, ports, client: { cacert: join(dir, "ca.crt"), cert: join(dir, "client.crt"), key: join(dir, "client.key") } };
+}
+
+function tlsServerArgs(tls: TlsBench, role: ServerRole): string[] {
+  return ["--tls-port", String(tls.ports[role]), "--tls-cert-file", join(tls.dir, "server.crt"),
+    "--tls-key-file", join(tls.dir, "server.key"), "--tls-ca-cert-file", join(tls.dir, "ca.crt")];
+}
+
 function serverSpecs(options: CompareOptions): Record<ServerRole, ServerSpec> {
   const memkeepArgs = ["--durability", options.durability, ...(options.encryption ? ["--encryption-at-rest", "yes"] : []), ...options.memkeepArgs];
   if (options.shardWorkers !== null) memkeepArgs.unshift("--shard-workers", String(options.shardWorkers));
+  if (tlsBench !== null) memkeepArgs.push(...tlsServerArgs(tlsBench, "memkeep"));
   const aof = options.durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", options.durability === "sync" ? "always" : "everysec"];
   return {
     redis: {
       role: "redis",
       command: ["redis-server", "--save", "", ...aof, "--bind", "127.0.0.1"],
-      extraArgs: [],
+      extraArgs: tlsBench === null ? [] : tlsServerArgs(tlsBench, "redis"),
       cwd: repoDir,
     },
     memkeep: {
@@ -247,7 +273,8 @@ async function runOne(
     return sample;
   }
   const outcome = await runBenchmark({
-    port: server.port,
+    port: tlsBench === null ? server.port : tlsBench.ports[role],
+    tls: tlsBench?.client,
     clients: options.clients,
     requests,
     keyspace: options.keyspace,
@@ -423,6 +450,7 @@ function render(report: Report): string {
       `redis-benchmark -c ${options.clients} -r ${options.keyspace}, ${options.keyspace.toLocaleString("en-US")} keys prefilled; ` +
         `medians of ${options.rounds} alternating round(s); ratio = memkeep / redis`,
     );
+    if (options.tls) facts.push("over TLS: redis-benchmark --tls with client certificates, both servers on a tls-port with the same scripts/dev-certs.ts certificates");
   }
   out.push(...facts.map((f) => (md ? `- ${f}` : f)));
   if (report.rows.length > 0) {
@@ -457,6 +485,7 @@ function selectTests(options: CompareOptions): CompareTest[] {
 async function stopEverything(): Promise<void> {
   for (const server of [...liveServers]) await stopServer(server);
   for (const proc of [...trackedProcesses]) await stopProcess(proc);
+  if (tlsBench !== null) rmSync(tlsBench.dir, { recursive: true, force: true });
 }
 
 async function main(): Promise<number> {
@@ -467,6 +496,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const selected = selectTests(options);
+  if (options.tls) tlsBench = await prepareTls();
   const specs = serverSpecs(options);
   const report: Report = {
     commandLine: ["bun", "run", "bench:compare", ...args].map(shellQuote).join(" "),

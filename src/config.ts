@@ -40,6 +40,8 @@ export type MaxmemoryPolicy =
   | "allkeys-random"
   | "noeviction";
 export type LogLevel = "debug" | "verbose" | "notice" | "warning";
+/** tls-auth-clients: whether a TLS client must present a certificate the CA signed. */
+export type TlsAuthClients = "no" | "yes" | "optional";
 /** memkeep's own: when a write's reply may leave relative to its log record being durable. */
 export type Durability = "sync" | "async" | "none";
 
@@ -125,6 +127,15 @@ export interface Settings {
   pidfile: string;
   ioThreads: number;
   tlsPort: number;
+  tlsCertFile: string;
+  tlsKeyFile: string;
+  tlsKeyFilePass: string;
+  tlsCaCertFile: string;
+  tlsAuthClients: TlsAuthClients;
+  tlsProtocols: string;
+  tlsCiphers: string;
+  tlsCiphersuites: string;
+  allowCidr: string;
   durability: Durability;
   durabilityAsyncMaxLagMs: number;
   logSegmentBytes: number;
@@ -161,6 +172,8 @@ interface SpecBase {
   readonly mode: SetMode;
   /** Redacted from SLOWLOG / MONITOR by the server (Redis's SENSITIVE_CONFIG). */
   readonly sensitive?: boolean;
+  /** CONFIG SET runs its hooks even when the value is unchanged (TLS files: set again to reload). */
+  readonly reapply?: boolean;
 }
 export type SettingSpec =
   | (SpecBase & { readonly kind: "bool"; readonly field: FieldOf<boolean>; readonly default: boolean })
@@ -229,8 +242,8 @@ const maxmemoryPolicies: readonly MaxmemoryPolicy[] = [
 
 /**
  * Defaults and bounds are redis-server 7.0.15's compiled ones (CONFIG GET on a fresh server), except
- * where memkeep differs on purpose: bind (loopback), dir (./data), save (none), tls-port (immutable
- * for now) and memkeep's own shard-workers and durability settings.
+ * where memkeep differs on purpose: bind (loopback), dir (./data), save (none), and memkeep's own
+ * shard-workers, durability and allow-cidr settings.
  */
 export const SETTINGS: readonly SettingSpec[] = [
   { name: "port", kind: "int", field: "port", default: 6379, min: 0n, max: 65535n, mode: "mutable" },
@@ -275,7 +288,19 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: "daemonize", kind: "bool", field: "daemonize", default: false, mode: "immutable" },
   { name: "pidfile", kind: "string", field: "pidfile", default: "", mode: "immutable" },
   { name: "io-threads", kind: "int", field: "ioThreads", default: 1, min: 1n, max: 128n, mode: "immutable" },
-  { name: "tls-port", kind: "int", field: "tlsPort", default: 0, min: 0n, max: 65535n, mode: "immutable" },
+  { name: "tls-port", kind: "int", field: "tlsPort", default: 0, min: 0n, max: 65535n, mode: "mutable" },
+  // TLS material is read when the listeners start and again on every CONFIG SET of these files, even
+  // to the same path (that is how certificates are rotated without a restart, as in Redis).
+  { name: "tls-cert-file", kind: "string", field: "tlsCertFile", default: "", reapply: true, mode: "mutable" },
+  { name: "tls-key-file", kind: "string", field: "tlsKeyFile", default: "", reapply: true, mode: "mutable" },
+  { name: "tls-key-file-pass", kind: "string", field: "tlsKeyFilePass", default: "", sensitive: true, reapply: true, mode: "mutable" },
+  { name: "tls-ca-cert-file", kind: "string", field: "tlsCaCertFile", default: "", reapply: true, mode: "mutable" },
+  { name: "tls-auth-clients", kind: "enum", field: "tlsAuthClients", default: "yes", values: ["no", "yes", "optional"], mode: "mutable" },
+  { name: "tls-protocols", kind: "string", field: "tlsProtocols", default: "", mode: "mutable" },
+  { name: "tls-ciphers", kind: "string", field: "tlsCiphers", default: "", mode: "mutable" },
+  { name: "tls-ciphersuites", kind: "string", field: "tlsCiphersuites", default: "", mode: "mutable" },
+  // memkeep's own: space-separated IPv4/IPv6 CIDR ranges a client's address must fall in; empty = all.
+  { name: "allow-cidr", kind: "string", field: "allowCidr", default: "", mode: "mutable" },
   // sync <-> async at runtime; none <-> sync/async only at start (the log must cover every write).
   { name: "durability", kind: "enum", field: "durability", default: "sync", values: ["sync", "async", "none"], mode: "mutable" },
   { name: "durability-async-max-lag-ms", kind: "int", field: "durabilityAsyncMaxLagMs", default: 1000, min: 1n, max: 86_400_000n, mode: "mutable" },
@@ -922,6 +947,15 @@ export class Config implements Settings {
   readonly pidfile!: string;
   readonly ioThreads!: number;
   readonly tlsPort!: number;
+  readonly tlsCertFile!: string;
+  readonly tlsKeyFile!: string;
+  readonly tlsKeyFilePass!: string;
+  readonly tlsCaCertFile!: string;
+  readonly tlsAuthClients!: TlsAuthClients;
+  readonly tlsProtocols!: string;
+  readonly tlsCiphers!: string;
+  readonly tlsCiphersuites!: string;
+  readonly allowCidr!: string;
   readonly durability!: Durability;
   readonly durabilityAsyncMaxLagMs!: number;
   readonly logSegmentBytes!: number;
@@ -1102,7 +1136,7 @@ export class Config implements Settings {
     const ran: ChangeHook[] = [];
     for (let i = 0; i < checked.length; i++) {
       const spec = checked[i].spec;
-      if (this.format(spec) === before[i]) continue;
+      if (spec.reapply !== true && this.format(spec) === before[i]) continue;
       for (const hook of [...(this.hooks.get(spec) ?? []), ...this.anyHooks]) {
         if (ran.includes(hook)) continue;
         ran.push(hook);

@@ -505,10 +505,22 @@ describe("CONFIG SET", () => {
     });
   }
 
-  test("memkeep refuses changing shard-workers and tls-port at run time", () => {
+  test("memkeep refuses changing shard-workers at run time; tls-port may change, as in Redis 7.0", () => {
     const c = new Config();
     expect(c.set([["shard-workers", "2"]])).toBe(failed("shard-workers", "can't set immutable config"));
-    expect(c.set([["tls-port", "0"]])).toBe(failed("tls-port", "can't set immutable config"));
+    expect(c.set([["tls-port", "6380"]])).toBeNull();
+    expect(c.tlsPort).toBe(6380);
+  });
+
+  test("the TLS file settings run their hooks even when set to the same value (that is how files reload)", () => {
+    const c = new Config();
+    let reloads = 0;
+    let portChanges = 0;
+    c.onChange("tls-cert-file", () => void reloads++);
+    c.onChange("port", () => void portChanges++);
+    expect(c.set([["tls-cert-file", "/x.crt"], ["port", String(c.port)]])).toBeNull();
+    expect(c.set([["tls-cert-file", "/x.crt"], ["port", String(c.port)]])).toBeNull();
+    expect({ reloads, portChanges }).toEqual({ reloads: 2, portChanges: 0 });
   });
 
   test("a failing pair leaves every earlier pair unset (all or nothing)", () => {
@@ -737,7 +749,8 @@ describe("differential: the same CONFIG GET / SET against redis-server 7.0", () 
 
   // Started with --port 0 --dir <tmp> --loglevel warning (see reference_redis.ts); the rest are
   // memkeep's own settings or deliberate differences in default.
-  const notCompared = new Set(["port", "bind", "dir", "save", "loglevel", "shard-workers", "durability", "durability-async-max-lag-ms"]);
+  const notCompared = new Set(["port", "bind", "dir", "save", "loglevel", "shard-workers", "durability", "durability-async-max-lag-ms",
+    "allow-cidr"]);
 
   test("every Redis setting and alias we have prints the same default", async () => {
     const c = new Config();

@@ -16,12 +16,38 @@ import { DataDirError, closeDataDir, openDataDir } from "./log/data_dir.ts";
 import { controlBytes, ctlF64LastSaveSec, ctlF64SaveInProgress, ctlF64SaveStatus, ctlF64Saves, ctlF64LastSaveMs, ctlStop } from "./log/control.ts";
 import type { DurableInit, RecoveryReport } from "./log/durable_threads.ts";
 import type { DurableWorkerInit } from "./server/durable.ts";
+import { parseCidrList } from "./server/admission.ts";
+import { checkedTlsSetup, tlsStartupError } from "./server/tls.ts";
 
 
 function randomHex(n: number): string {
   const b = new Uint8Array(n / 2);
   crypto.getRandomValues(b);
   return Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * The acceptor's policy checks before any worker starts: something to listen on, a valid allow-cidr,
+ * and TLS files BoringSSL accepts (workers then open their listeners with the same files).
+ */
+function checkListeningPolicy(cfg: Config): void {
+  if (cfg.port === 0 && cfg.tlsPort === 0) {
+    log("warning", "Configured to not listen anywhere, exiting.");
+    process.exit(1);
+  }
+  const cidr = parseCidrList(cfg.allowCidr);
+  if (!cidr.ok) {
+    process.stderr.write(`\n*** FATAL CONFIG FILE ERROR (memkeep ${memkeepVersion}) ***\n${cidr.error}\n`);
+    process.exit(1);
+  }
+  if (cfg.tlsPort !== 0) {
+    const tls = checkedTlsSetup(cfg);
+    if (!tls.ok) {
+      log("warning", tls.error);
+      log("warning", tlsStartupError);
+      process.exit(1);
+    }
+  }
 }
 
 async function main(): Promise<void> {
@@ -36,6 +62,7 @@ async function main(): Promise<void> {
     throw e;
   }
   setLogLevel(cfg.loglevel);
+  checkListeningPolicy(cfg);
   const workers = cfg.shardWorkers;
   const ks = createKeyspaceBuffers(workers, cfg.databases);
   const durable = cfg.durability !== "none" ? await startDurable(cfg, workers, ks) : null;

@@ -118,14 +118,17 @@ let bystanderIds = 0;
 class Bystander {
   rounds = 0;
   failure: string | undefined;
+  /** Duration of each round in ms, in order (round n took latenciesMs[n]). */
+  readonly latenciesMs: number[] = [];
   private running = true;
   private loop: Promise<void> = Promise.resolve();
   private readonly id = ++bystanderIds;
 
   private constructor(private readonly client: RespClient) {}
 
-  static async start(port: number): Promise<Bystander> {
+  static async start(port: number, password?: string): Promise<Bystander> {
     const b = new Bystander(await RespClient.connect(port, { readTimeoutMs: 20_000 }));
+    if (password !== undefined) expect(await b.client.callParsed("AUTH", password)).toBe("OK");
     await b.round(); // the server answers before the hostile client starts
     b.loop = b.run();
     return b;
@@ -135,7 +138,9 @@ class Bystander {
     const n = this.rounds;
     const key = `bystander:${this.id}:${n % 8}`;
     const value = `value-${this.id}-${n}`;
+    const started = performance.now();
     const [pong, ok, got] = await this.client.pipeline([["PING"], ["SET", key, value], ["GET", key]]);
+    this.latenciesMs.push(performance.now() - started);
     const want = ["+PONG\\r\\n", "+OK\\r\\n", `$${value.length}\\r\\n${value}\\r\\n`];
     const have = [escapeBytes(pong!), escapeBytes(ok!), escapeBytes(got!)];
     if (have.join() !== want.join()) throw new Error(`bystander round ${n}: got ${have.join(" ")}, want ${want.join(" ")}`);
@@ -912,4 +917,391 @@ describe("connections past --maxclients 50", () => {
   test("memkeep admits 50 and rejects the rest with the same error, then closes them", async () => {
     await scenario(memkeepLimited!);
   }, 90_000);
+});
+
+// ---- latency, output limits, floods, AUTH brute force, huge and nested frames, idle clients -------
+
+/** The q-quantile (0..1) of a list of numbers. */
+function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** INFO <section> as a map of field -> value. */
+async function infoFields(port: number, section: string, password?: string): Promise<Map<string, string>> {
+  const c = await RespClient.connect(port);
+  try {
+    if (password !== undefined) await c.callParsed("AUTH", password);
+    const text = String(await c.callParsed("INFO", section));
+    return new Map(text.split("\r\n").filter((l) => l.includes(":")).map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1)]));
+  } finally {
+    await c.close();
+  }
+}
+
+async function infoNumber(port: number, field: string, password?: string): Promise<number> {
+  const v = (await infoFields(port, "everything", password)).get(field);
+  if (v === undefined) throw new Error(`INFO has no ${field}`);
+  return Number(v);
+}
+
+/** Waits for RSS to settle back within `slackBytes` of `baseline` (allocators return memory lazily). */
+async function rssReturns(pid: number, baseline: number, slackBytes: number): Promise<number> {
+  let now = rssBytes(pid);
+  const deadline = Date.now() + 10_000;
+  while (now - baseline >= slackBytes && Date.now() < deadline) {
+    await Bun.sleep(250);
+    now = rssBytes(pid);
+  }
+  return now;
+}
+
+describe("slowloris at scale: 50 clients sending one byte at a time", () => {
+  let server: ServerHandle | undefined;
+  beforeAll(async () => {
+    server = await startMemkeep();
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  }, 30_000);
+
+  test("the bystander's latency stays near its baseline and RSS returns when they leave", async () => {
+    const s = server!;
+    const b = await Bystander.start(s.port);
+    let baseline: number[] = [];
+    let during: number[] = [];
+    const rssBefore = rssBytes(s.pid);
+    try {
+      await Bun.sleep(1_000);
+      baseline = b.latenciesMs.slice(1);
+      const mark = b.latenciesMs.length;
+      const writers = Array.from({ length: 50 }, async (_, w) => {
+        const raw = await RespClient.connect(s.port, { readTimeoutMs: 30_000 });
+        try {
+          const wire = encodeCommand(["SET", `hostile:loris:${w}`, `v${"x".repeat(40)}`]);
+          for (let k = 0; k < wire.length; k++) {
+            raw.sendRaw(wire.subarray(k, k + 1));
+            await Bun.sleep(20);
+          }
+          expect(escapeBytes(await raw.readReply())).toBe("+OK\\r\\n");
+        } finally {
+          await raw.close();
+        }
+      });
+      await Promise.all(writers);
+      during = b.latenciesMs.slice(mark);
+    } finally {
+      await b.finish();
+    }
+    expect(b.failure).toBeUndefined();
+    const base50 = quantile(baseline, 0.5);
+    const base99 = quantile(baseline, 0.99);
+    const mid50 = quantile(during, 0.5);
+    const mid99 = quantile(during, 0.99);
+    const measured = `bystander round ms: baseline p50 ${base50.toFixed(2)} p99 ${base99.toFixed(2)} (${baseline.length} rounds); ` +
+      `during p50 ${mid50.toFixed(2)} p99 ${mid99.toFixed(2)} (${during.length} rounds)`;
+    console.log(measured);
+    // Generous bounds for a noisy 2-core machine where the 50 writers run in this same process.
+    expect({ measured, p50Ok: mid50 <= Math.max(5, 5 * base50), p99Ok: mid99 <= Math.max(50, 10 * base99), rounds: during.length >= 20 })
+      .toEqual({ measured, p50Ok: true, p99Ok: true, rounds: true });
+    const rssAfter = await rssReturns(s.pid, rssBefore, 32 * MB);
+    expect(rssAfter - rssBefore).toBeLessThan(32 * MB);
+  }, 90_000);
+});
+
+describe("clients that never read, with client-output-buffer-limit normal 4mb 2mb 2", () => {
+  const args = ["--client-output-buffer-limit", "normal 4mb 2mb 2"];
+  let memkeep: ServerHandle | undefined;
+  let redis: ServerHandle | undefined;
+  beforeAll(async () => {
+    [memkeep, redis] = await startBoth({ args }, { args });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([memkeep?.stop(), redis?.stop()]);
+  }, 30_000);
+
+  let hogIds = 0;
+
+  /**
+   * Names itself, pipelines 200 GETs of a 1 MB value and never reads. A paused socket does not see
+   * the server's close, so the server's CLIENT LIST tells when it is gone. Returns how long that took.
+   */
+  async function neverReader(port: number): Promise<{ closedAfterMs: number; readBytes: number }> {
+    const name = `hog-${++hogIds}`;
+    let readBytes = 0;
+    const hog = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: {
+        data(_s, d) {
+          readBytes += d.length;
+        },
+      },
+    });
+    hog.pause();
+    const started = Date.now();
+    hog.write(Buffer.concat([encodeCommand(["CLIENT", "SETNAME", name]), Buffer.from("*2\r\n$3\r\nGET\r\n$11\r\nhostile:obl\r\n".repeat(200))]));
+    const watcher = await RespClient.connect(port);
+    try {
+      // Redis drops it within milliseconds, so it may never be seen; give the server time to accept it.
+      await Bun.sleep(300);
+      await waitFor(`the server to close ${name} over its output buffer limit`,
+        async () => !String(await watcher.callParsed("CLIENT", "LIST")).includes(`name=${name} `), 15_000);
+    } finally {
+      await watcher.close();
+      hog.terminate();
+    }
+    return { closedAfterMs: Date.now() - started, readBytes };
+  }
+
+  test("redis-server and memkeep both disconnect it; memkeep serves others meanwhile and its RSS returns", async () => {
+    for (const srv of [redis!, memkeep!]) {
+      const c = await RespClient.connect(srv.port);
+      await c.callParsed("SET", "hostile:obl", Buffer.alloc(MB, "o"));
+      await c.close();
+    }
+    const fromRedis = await neverReader(redis!.port);
+    expect(fromRedis.readBytes).toBeLessThan(64 * MB);
+    const s = memkeep!;
+    await Bun.sleep(200);
+    const rssBefore = rssBytes(s.pid);
+    const results = await withBystander(s, async () => {
+      const hogs = await Promise.all(Array.from({ length: 8 }, () => neverReader(s.port)));
+      return hogs;
+    }, 1);
+    for (const h of results) {
+      expect(h.readBytes).toBeLessThan(64 * MB); // it really did not read 200 MB
+      expect(h.closedAfterMs).toBeLessThan(15_000);
+    }
+    const rssAfter = await rssReturns(s.pid, rssBefore, 48 * MB);
+    expect(rssAfter - rssBefore).toBeLessThan(48 * MB);
+    expect(await connectedClientsOf(s.port)).toBe(0);
+  }, 90_000);
+
+  test("the soft limit alone (normal 0 2mb 1) disconnects it after its seconds", async () => {
+    const s = memkeep!;
+    const c = await RespClient.connect(s.port);
+    try {
+      expect(await c.callParsed("CONFIG", "SET", "client-output-buffer-limit", "normal 0 2mb 1")).toBe("OK");
+      const h = await neverReader(s.port);
+      expect(h.closedAfterMs).toBeGreaterThanOrEqual(900);
+      expect(h.closedAfterMs).toBeLessThan(10_000);
+    } finally {
+      await c.callParsed("CONFIG", "SET", "client-output-buffer-limit", "normal 4mb 2mb 2");
+      await c.close();
+    }
+  }, 60_000);
+});
+
+/** connected_clients from INFO, minus the connection asking. */
+async function connectedClientsOf(port: number, password?: string): Promise<number> {
+  return (await infoNumber(port, "connected_clients", password)) - 1;
+}
+
+describe("a flood of 400 connections at once against maxclients 50", () => {
+  let server: ServerHandle | undefined;
+  beforeAll(async () => {
+    server = await startMemkeep({ args: ["--maxclients", "50"] });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+  }, 30_000);
+
+  test("exactly the free slots are admitted, the rest get the error and are counted, all memory returns", async () => {
+    const s = server!;
+    const rejectedBefore = await infoNumber(s.port, "rejected_connections");
+    const rssBefore = rssBytes(s.pid);
+    const outcomes = await withBystander(s, async () => {
+      const conns = await connectMany(s.port, 400, { readTimeoutMs: 20_000, connectTimeoutMs: 20_000 });
+      try {
+        for (const c of conns) c.sendRaw("PING\r\n");
+        return await Promise.all(conns.map(async (c) => escapeBytes(await c.readReply())));
+      } finally {
+        await Promise.all(conns.map((c) => c.close()));
+      }
+    }, 1);
+    const admitted = outcomes.filter((o) => o === "+PONG\\r\\n").length;
+    const refused = outcomes.filter((o) => o === "-ERR max number of clients reached\\r\\n").length;
+    // 50 slots: one is the bystander's.
+    expect({ admitted, refused, other: outcomes.length - admitted - refused }).toEqual({ admitted: 49, refused: 351, other: 0 });
+    await waitFor("every flood connection to be gone", async () => (await connectedClientsOf(s.port)) === 0);
+    expect((await infoNumber(s.port, "rejected_connections")) - rejectedBefore).toBe(351);
+    const rssAfter = await rssReturns(s.pid, rssBefore, 32 * MB);
+    expect(rssAfter - rssBefore).toBeLessThan(32 * MB);
+  }, 90_000);
+});
+
+describe("AUTH brute force against requirepass", () => {
+  const password = "s3cret-Password";
+  let memkeep: ServerHandle | undefined;
+  let redis: ServerHandle | undefined;
+  beforeAll(async () => {
+    // Started without a password (the helpers' readiness PING cannot AUTH), then given one.
+    [memkeep, redis] = await startBoth({}, {});
+    for (const srv of [memkeep, redis]) {
+      const c = await RespClient.connect(srv.port);
+      expect(await c.callParsed("CONFIG", "SET", "requirepass", password)).toBe("OK");
+      await c.close();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([memkeep?.stop(), redis?.stop()]);
+  }, 30_000);
+
+  /** 20 connections x 100 pipelined wrong AUTHs (both forms) and 20 wrong HELLO AUTHs; returns the distinct replies. */
+  async function bruteForce(port: number): Promise<string[]> {
+    const seen = new Set<string>();
+    const conns = await connectMany(port, 20, { readTimeoutMs: 20_000 });
+    try {
+      await Promise.all(conns.map(async (c, i) => {
+        const cmds: Arg[][] = [];
+        for (let k = 0; k < 100; k++) cmds.push(k % 2 === 0 ? ["AUTH", `guess-${i}-${k}`] : ["AUTH", "default", `guess-${i}-${k}`]);
+        for (const r of await c.pipeline(cmds)) seen.add(escapeBytes(r));
+        seen.add(escapeBytes(await c.call("HELLO", "3", "AUTH", "default", `guess-${i}`)));
+        seen.add(escapeBytes(await c.call("GET", "hostile:secret")));
+      }));
+    } finally {
+      await Promise.all(conns.map((c) => c.close()));
+    }
+    return [...seen].sort();
+  }
+
+  test("every guess fails with WRONGPASS, nothing runs unauthenticated, every failure is counted", async () => {
+    const fromRedis = await bruteForce(redis!.port);
+    const wrongpass = "-WRONGPASS invalid username-password pair or user is disabled.\\r\\n";
+    expect(fromRedis).toEqual(["-NOAUTH Authentication required.\\r\\n", wrongpass]);
+    const s = memkeep!;
+    const before = await infoNumber(s.port, "acl_access_denied_auth", password);
+    const fromMemkeep = await withBystanderAuth(s, password, () => bruteForce(s.port));
+    expect(fromMemkeep).toEqual(fromRedis);
+    expect((await infoNumber(s.port, "acl_access_denied_auth", password)) - before).toBe(20 * 100 + 20);
+    const errorstats = async (port: number) => (await infoFields(port, "errorstats", password)).get("errorstat_WRONGPASS");
+    expect(await errorstats(s.port)).toBe(await errorstats(redis!.port));
+    const c = await RespClient.connect(s.port);
+    try {
+      expect(await c.callParsed("AUTH", password)).toBe("OK");
+    } finally {
+      await c.close();
+    }
+  }, 90_000);
+
+  test("unauthenticated clients get the tighter limits: Redis's errors for a big multibulk or bulk, then close", async () => {
+    for (const input of ["*100\r\n", "*1\r\n$20000\r\n", "*10\r\n$5\r\n"]) {
+      const [a, b] = await Promise.all([exchange(redis!.port, bytes(input), 1_000), exchange(memkeep!.port, bytes(input), 1_000)]);
+      expect({ input, reply: escapeBytes(b.received), closed: b.closedByServer }).toEqual({ input, reply: escapeBytes(a.received), closed: a.closedByServer });
+    }
+  }, 30_000);
+});
+
+/** withBystander for a server that needs a password. */
+async function withBystanderAuth<T>(server: ServerHandle, password: string, fn: () => Promise<T>): Promise<T> {
+  const b = await Bystander.start(server.port, password);
+  let result: T;
+  try {
+    result = await fn();
+  } finally {
+    await b.finish();
+  }
+  expect(b.failure).toBeUndefined();
+  expect(alive(server.pid)).toBe(true);
+  return result;
+}
+
+describe("huge declared lengths and deeply nested frames", () => {
+  let memkeep: ServerHandle | undefined;
+  let redis: ServerHandle | undefined;
+  beforeAll(async () => {
+    [memkeep, redis] = await startBoth({}, {});
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([memkeep?.stop(), redis?.stop()]);
+  }, 30_000);
+
+  test("100 clients declaring a billion arguments and 100 declaring a 512 MB bulk, then stalling, cost no memory", async () => {
+    const s = memkeep!;
+    const rssBefore = rssBytes(s.pid);
+    let rssDuring = 0;
+    await withBystander(s, async () => {
+      const conns = await connectMany(s.port, 200, { readTimeoutMs: 10_000 });
+      try {
+        conns.forEach((c, i) => c.sendRaw(i % 2 === 0 ? "*1000000000\r\n$3\r\nSET\r\n$1\r\nk\r\n" : "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870912\r\nabc"));
+        await Bun.sleep(1_000);
+        rssDuring = rssBytes(s.pid);
+      } finally {
+        await Promise.all(conns.map((c) => c.close()));
+      }
+    }, 1);
+    expect(rssDuring - rssBefore).toBeLessThan(64 * MB);
+    const rssAfter = await rssReturns(s.pid, rssBefore, 32 * MB);
+    expect(rssAfter - rssBefore).toBeLessThan(32 * MB);
+  }, 60_000);
+
+  test("a million nested '*1' headers get redis-server's one error and a close", async () => {
+    const nested = bytes("*1\r\n".repeat(1_000_000));
+    const [a, b] = await Promise.all([exchange(redis!.port, nested, 2_000, 10_000), exchange(memkeep!.port, nested, 2_000, 10_000)]);
+    expect(escapeBytes(a.received)).toBe("-ERR Protocol error: expected '$', got '*'\\r\\n");
+    expect({ reply: escapeBytes(b.received), closed: b.closedByServer }).toEqual({ reply: escapeBytes(a.received), closed: true });
+  }, 60_000);
+
+  test("RESP3 aggregate markers and a 60 KB run of brackets sent as requests match redis-server's replies", async () => {
+    for (const input of ["%1\r\n+a\r\n+b\r\nPING\r\n", "~2\r\n:1\r\n:2\r\nPING\r\n", `${"[".repeat(60_000)}\r\nPING\r\n`, ">1\r\n$4\r\nPING\r\n"]) {
+      // A quiet second ends each exchange: on a loaded 2-core machine 200 ms was seen to be too short.
+      const [a, b] = await Promise.all([exchange(redis!.port, bytes(input), 1_000), exchange(memkeep!.port, bytes(input), 1_000)]);
+      expect({ input: input.slice(0, 20), reply: escapeBytes(b.received, 400), closed: b.closedByServer })
+        .toEqual({ input: input.slice(0, 20), reply: escapeBytes(a.received, 400), closed: a.closedByServer });
+    }
+  }, 30_000);
+});
+
+describe("timeout 1 and tcp-keepalive 7", () => {
+  const args = ["--timeout", "1", "--tcp-keepalive", "7"];
+  let memkeep: ServerHandle | undefined;
+  let redis: ServerHandle | undefined;
+  beforeAll(async () => {
+    [memkeep, redis] = await startBoth({ args }, { args });
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([memkeep?.stop(), redis?.stop()]);
+  }, 30_000);
+
+  test("an idle client is closed without a reply after about a second; a busy one is not", async () => {
+    for (const s of [redis!, memkeep!]) {
+      const idle = await RespClient.connect(s.port);
+      const busy = await RespClient.connect(s.port);
+      const started = Date.now();
+      try {
+        expect(await idle.callParsed("PING")).toBe("PONG");
+        const closed = idle.closed().then(() => Date.now() - started);
+        for (let i = 0; i < 12; i++) {
+          expect(await busy.callParsed("PING")).toBe("PONG");
+          await Bun.sleep(250);
+        }
+        const closedAfterMs = await Promise.race([closed, Bun.sleep(5_000).then(() => -1)]);
+        expect(closedAfterMs).toBeGreaterThanOrEqual(900);
+        expect(closedAfterMs).toBeLessThan(3_100);
+        expect(idle.pendingCount()).toBe(0);
+        expect(busy.isClosed).toBe(false);
+      } finally {
+        await Promise.all([idle.close(), busy.close()]);
+      }
+    }
+  }, 30_000);
+
+  test("accepted sockets carry TCP keepalive with the configured interval (ss shows the timer)", async () => {
+    for (const s of [redis!, memkeep!]) {
+      const c = await RespClient.connect(s.port);
+      try {
+        expect(await c.callParsed("PING")).toBe("PONG");
+        const ss = await Bun.$`ss -tnoH state established sport = :${s.port}`.text();
+        // ss prints the time left as e.g. "6.484ms" (seconds.millis), or "4min59sec" for the 300 s default.
+        const m = /timer:\(keepalive,([\d.]+)(ms|sec|min)/.exec(ss);
+        const who = s === memkeep ? "memkeep" : "redis";
+        expect({ who, timer: m === null ? ss : m[2] === "min" ? "minutes" : Number(m[1]) <= 7 })
+          .toEqual({ who, timer: true });
+      } finally {
+        await c.close();
+      }
+    }
+  }, 30_000);
 });

@@ -28,6 +28,8 @@ export interface CompareOptions {
   markdown: boolean;
   jsonPath: string | null;
   quick: boolean;
+  /** Run redis-benchmark over TLS (tls-port, client certificates) against both servers. */
+  tls: boolean;
   help: boolean;
 }
 
@@ -59,6 +61,9 @@ reporting medians; then a memory phase (1M x 16-byte keys with 100-byte values).
   --markdown               print Markdown for bench/RESULTS.md (command, date, machine, versions)
   --json PATH              where raw samples go (default bench/out/compare-<date>.json; "-" for none)
   --quick                  smoke run: 1 round, 10x fewer requests, 100000 keys in the memory phase
+  --tls                    benchmark over TLS: both servers get a tls-port with certificates from
+                           scripts/dev-certs.ts (client certificates required), and redis-benchmark
+                           runs with --tls --cacert --cert --key
   --help`;
 
 export function parseOptions(argv: readonly string[]): CompareOptions {
@@ -83,6 +88,7 @@ export function parseOptions(argv: readonly string[]): CompareOptions {
     markdown: false,
     jsonPath: defaultJsonPath(),
     quick: false,
+    tls: false,
     help: false,
   };
   const explicit = new Set<string>();
@@ -119,6 +125,7 @@ export function parseOptions(argv: readonly string[]): CompareOptions {
       case "--markdown": options.markdown = true; break;
       case "--json": { const v = value(); options.jsonPath = v === "-" ? null : v; break; }
       case "--quick": options.quick = true; break;
+      case "--tls": options.tls = true; break;
       case "--help": case "-h": options.help = true; break;
       default: throw new Error(`unknown option ${flag}\n\n${usage}`);
     }

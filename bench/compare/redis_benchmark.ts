@@ -32,6 +32,14 @@ export interface BenchRun {
   builtin?: string;
   command?: string[];
   timeoutMs: number;
+  /** Connect with TLS, verifying the server with cacert and presenting cert/key. */
+  tls?: BenchTls;
+}
+
+export interface BenchTls {
+  cacert: string;
+  cert: string;
+  key: string;
 }
 
 export function benchmarkArgs(run: BenchRun): string[] {
@@ -45,6 +53,7 @@ export function benchmarkArgs(run: BenchRun): string[] {
     "-P", String(run.pipeline),
     "--csv",
   ];
+  if (run.tls !== undefined) args.push("--tls", "--cacert", run.tls.cacert, "--cert", run.tls.cert, "--key", run.tls.key);
   if (run.builtin !== undefined) return [...args, "-t", run.builtin];
   if (run.command === undefined || run.command.length === 0) throw new Error("a run needs a builtin or a command");
   return [...args, ...run.command];

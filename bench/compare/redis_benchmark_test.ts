@@ -29,4 +29,12 @@ describe("redis-benchmark --csv parsing", () => {
     expect(args.slice(-5)).toEqual(["XADD", "s", "*", "f", "__rand_int__"]);
     expect(args).toContain("--csv");
   });
+
+  test("--tls runs carry the CA, the client certificate and key before the test", () => {
+    const args = benchmarkArgs({
+      port: 7001, clients: 50, requests: 1000, keyspace: 100, pipeline: 1, timeoutMs: 1000, builtin: "get",
+      tls: { cacert: "/c/ca.crt", cert: "/c/client.crt", key: "/c/client.key" },
+    });
+    expect(args.slice(-9)).toEqual(["--tls", "--cacert", "/c/ca.crt", "--cert", "/c/client.crt", "--key", "/c/client.key", "-t", "get"]);
+  });
 });

@@ -166,7 +166,7 @@ export async function stopProcess(proc: ReturnType<typeof Bun.spawn>): Promise<v
 }
 
 /** Asks the kernel for a free loopback port by listening on port 0 and closing again. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const listener = Bun.listen({
     hostname: "127.0.0.1",
     port: 0,

@@ -11,6 +11,7 @@
 import { cmd, type CommandSpec, type Handler } from "./spec.ts";
 import type { ClientFilter, Exec, ReplyFn } from "../server/exec.ts";
 import { ReplyMode } from "../server/session.ts";
+import { Stat } from "../server/stats.ts";
 import { PONG } from "../resp/writer.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { Err, bytes, eqCI, int64Max, latin1 } from "./util.ts";
@@ -118,9 +119,12 @@ function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** ACLAuthenticateUser for our single user: on success the session is authenticated as it. */
 function authenticate(x: Exec, user: Uint8Array, pass: Uint8Array): boolean {
-  if (latin1(user) !== "default") return false; // user names are case-sensitive
   const required = x.cfg.requirepass;
-  if (required !== "" && !bytesEqual(pass, bytes(required))) return false;
+  // User names are case-sensitive. A failure is counted (INFO acl_access_denied_auth, 7.2's name).
+  if (latin1(user) !== "default" || (required !== "" && !bytesEqual(pass, bytes(required)))) {
+    x.stats.add(Stat.aclAccessDeniedAuth);
+    return false;
+  }
   x.s.authenticated = true;
   x.s.user = "default";
   x.s.parser.authRequired = false;

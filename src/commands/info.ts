@@ -420,6 +420,9 @@ function statsSection(x: Exec): Lines {
     ["io_threaded_writes_processed", 0],
     ["reply_buffer_shrinks", 0],
     ["reply_buffer_expands", 0],
+    // Not in 7.0: AUTH/HELLO failures under Redis 7.2's name, and memkeep's allow-cidr refusals.
+    ["acl_access_denied_auth", t(Stat.aclAccessDeniedAuth)],
+    ["rejected_connections_cidr", t(Stat.rejectedConnectionsCidr)],
   ];
 }
 

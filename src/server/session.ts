@@ -17,6 +17,8 @@ export const outputPauseBytes = 1 << 20;
 
 export interface SessionData {
   session: Session;
+  /** An admission error (protected mode) to send once the TLS handshake is done, then close. */
+  deny?: string;
 }
 
 export class Session {

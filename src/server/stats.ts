@@ -44,6 +44,8 @@ export const Stat = {
   instantaneousOutputKbps: 34,
   netInputSample: 35,
   netOutputSample: 36,
+  /** Connections closed at accept because their address is not in allow-cidr (memkeep's own). */
+  rejectedConnectionsCidr: 60,
 } as const;
 
 const scalarSlots = 64;

@@ -6,7 +6,7 @@
 // active-expiry cycle of shard i. Requests that need every worker (CLIENT LIST, CONFIG SET...) go
 // through the main thread as PeerRequests and come back as answers; they never block a worker.
 
-import type { Socket, TCPSocketListenOptions, TCPSocketListener } from "bun";
+import type { Socket, SocketHandler } from "bun";
 import { Config, type ConfigSnapshot } from "../config.ts";
 import { Keyspace, type KeyspaceBuffers } from "../keyspace/keyspace.ts";
 import { ReplyWriter } from "../resp/writer.ts";
@@ -29,6 +29,9 @@ import { DurableWorker, type DurableWorkerInit } from "./durable.ts";
 import { ctlF64LastSaveSec, ctlF64LogBytesSinceSnapshot, ctlF64SaveInProgress } from "../log/control.ts";
 import { trackInstantaneousMetrics } from "../commands/info.ts";
 import { installBlocking, unblockOnClose } from "./blocking.ts";
+import { WorkerListeners } from "./listeners.ts";
+import { checkHandshake, checkedTlsSetup, tlsUpdateError, type TlsSetup } from "./tls.ts";
+import { CidrAllowList, maxClientsReached, protectedModeDenied, protectedModeRefuses } from "./admission.ts";
 
 export interface WorkerInit {
   worker: number;
@@ -66,7 +69,17 @@ const writerTrimBytes = 4 << 20;
 
 export class WorkerServer {
   readonly x: Exec;
-  private listeners: TCPSocketListener<SessionData>[] = [];
+  private readonly listeners: WorkerListeners;
+  /** The TLS options new TLS connections get, and how their handshakes are judged (null: no TLS). */
+  private tls: TlsSetup | null = null;
+  private readonly allowList = new CidrAllowList();
+  /**
+   * Output queued for a session at which it stops running buffered commands. outputPauseBytes
+   * (1 MiB) when the normal class has no client-output-buffer-limit; with a limit, commands keep
+   * running until the queue reaches it, so a client that never reads is disconnected as Redis
+   * disconnects it (hard limit at once, soft limit after its seconds) instead of waiting forever.
+   */
+  private pauseBytes = outputPauseBytes;
   private sessions = new Map<number, Session>();
   private pending = new Map<number, (r: unknown[]) => void>();
   private nextPeerId = 1;
@@ -114,9 +127,55 @@ export class WorkerServer {
         evictionStep(this.x);
       }
     });
-    for (const name of ["maxmemory-policy", "lfu-log-factor", "lfu-decay-time", "proto-max-bulk-len", "client-query-buffer-limit"]) {
+    for (const name of ["maxmemory-policy", "lfu-log-factor", "lfu-decay-time", "proto-max-bulk-len", "client-query-buffer-limit",
+      "client-output-buffer-limit"]) {
       cfg.onChange(name, () => this.applyConfig());
     }
+    this.listeners = new WorkerListeners(this.socketHandlers(false), this.socketHandlers(true));
+    this.allowList.set(cfg.allowCidr); // main.ts refused an invalid value at startup
+    this.watchNetworkSettings(cfg);
+  }
+
+  /**
+   * CONFIG SET of the listening settings re-opens the affected listeners on this worker; a veto
+   * (address not available, unreadable certificate) leaves the old ones and the old values.
+   */
+  private watchNetworkSettings(cfg: Config): void {
+    const rebindPlain = (c: Config) => {
+      const err = this.listeners.replacePlain({ hosts: c.bind, port: c.port });
+      if (err !== null) {
+        log("warning", `Could not create server TCP listening socket ${err}`);
+        return "Failed to bind to specified addresses.";
+      }
+      this.port = c.port;
+    };
+    cfg.onChange("port", rebindPlain);
+    cfg.onChange("bind", (c) => rebindPlain(c) ?? this.reloadTls(c));
+    const tlsSettings = ["tls-port", "tls-cert-file", "tls-key-file", "tls-key-file-pass", "tls-ca-cert-file",
+      "tls-auth-clients", "tls-protocols", "tls-ciphers", "tls-ciphersuites"];
+    for (const name of tlsSettings) cfg.onChange(name, (c) => this.reloadTls(c));
+    cfg.onChange("allow-cidr", (c) => this.allowList.set(c.allowCidr) ?? undefined);
+  }
+
+  /** (Re)builds the TLS setup from the files and opens the TLS listeners with it. */
+  private reloadTls(c: Config): string | undefined {
+    if (c.tlsPort === 0) {
+      this.listeners.replaceTls({ hosts: c.bind, port: 0 });
+      this.tls = null;
+      return undefined;
+    }
+    const built = checkedTlsSetup(c);
+    if (!built.ok) {
+      log("warning", built.error);
+      return tlsUpdateError;
+    }
+    const err = this.listeners.replaceTls({ hosts: c.bind, port: c.tlsPort, tls: built.setup.options });
+    if (err !== null) {
+      log("warning", `Could not create server TLS listening socket ${err}`);
+      return tlsUpdateError;
+    }
+    this.tls = built.setup;
+    return undefined;
   }
 
   /** Mirrors settings that hot paths read as plain fields. */
@@ -129,55 +188,66 @@ export class WorkerServer {
     for (const s of this.sessions.values()) {
       s.parser.limits = { bulkBytesMax: cfg.protoMaxBulkLen, queryBufferBytesMax: cfg.clientQueryBufferLimit };
     }
+    const normal = cfg.clientOutputBufferLimit.normal;
+    this.pauseBytes = normal.hardBytes > 0 ? normal.hardBytes : normal.softBytes > 0 ? normal.softBytes : outputPauseBytes;
   }
 
   start(): void {
     const cfg = this.x.cfg;
     this.port = cfg.port;
-    if (cfg.port !== 0) {
-      for (const host of cfg.bind) {
-        try {
-          this.listeners.push(this.listen(host, cfg.port));
-        } catch (e) {
-          this.post({ type: "listenError", worker: this.init.worker, message: `${host}:${cfg.port}: ${String(e)}` });
-          return;
-        }
-      }
+    const err = this.listeners.replacePlain({ hosts: cfg.bind, port: cfg.port }) ??
+      (cfg.tlsPort === 0 ? null : this.reloadTls(cfg) === undefined ? null : `TLS on port ${cfg.tlsPort}: see the log above`);
+    if (err !== null) {
+      this.post({ type: "listenError", worker: this.init.worker, message: err });
+      return;
     }
     const hz = Math.max(1, Math.min(500, cfg.hz));
     this.timers.push(setInterval(() => this.cron(), Math.floor(1000 / hz)));
     this.post({ type: "ready", worker: this.init.worker, port: this.port });
   }
 
-  private listen(hostname: string, port: number): TCPSocketListener<SessionData> {
-    // reusePort works for Bun.listen at run time (verified: connections spread across worker
-    // threads) but bun-types 1.4.5 does not declare it for TCP listeners.
-    const options = {
-      hostname,
-      port,
-      reusePort: true,
-      socket: {
-        open: (socket: Socket<SessionData>) => this.onOpen(socket),
-        data: (socket: Socket<SessionData>, data: Buffer) => this.onData(socket.data.session, data),
-        drain: (socket: Socket<SessionData>) => this.onDrain(socket.data.session),
-        close: (socket: Socket<SessionData>) => this.onClose(socket.data?.session),
-        error: (socket: Socket<SessionData>) => this.onClose(socket.data?.session),
-      },
-    } satisfies Omit<TCPSocketListenOptions<SessionData>, "reusePort"> & { reusePort: boolean };
-    return Bun.listen<SessionData>(options as TCPSocketListenOptions<SessionData>);
+  private socketHandlers(tls: boolean): SocketHandler<SessionData> {
+    return {
+      open: (socket: Socket<SessionData>) => this.onOpen(socket, tls),
+      handshake: tls ? (socket, success, error) => this.onHandshake(socket, success, error) : undefined,
+      data: (socket: Socket<SessionData>, data: Buffer) => this.onData(socket.data.session, data),
+      drain: (socket: Socket<SessionData>) => this.onDrain(socket.data.session),
+      close: (socket: Socket<SessionData>) => this.onClose(socket.data?.session),
+      error: (socket: Socket<SessionData>) => this.onClose(socket.data?.session),
+    };
   }
 
-  private onOpen(socket: Socket<SessionData>): void {
+  /**
+   * Admission (src/server/admission.ts): allow-cidr first, closed without a word; then maxclients
+   * and protected mode, which answer with Redis's error and close. Over TLS nothing can be written
+   * before the handshake: past maxclients the socket is closed at once (what a redis-server 7.0
+   * client sees too), and a protected-mode refusal becomes a session that can run no command
+   * (closeAfterReply), counted against maxclients, whose DENIED error onHandshake sends.
+   */
+  private onOpen(socket: Socket<SessionData>, tls: boolean): void {
     const x = this.x;
     const now = Date.now();
     x.stats.add(Stat.connectionsReceived);
-    const count = x.ks.addClients(1);
-    if (count > x.cfg.maxclients) {
-      x.ks.addClients(-1);
-      x.stats.add(Stat.rejectedConnections);
-      socket.write("-ERR max number of clients reached\r\n");
-      socket.end();
+    const remote = socket.remoteAddress ?? "";
+    if (!this.allowList.allows(remote)) {
+      x.stats.add(Stat.rejectedConnectionsCidr);
+      log("verbose", `Connection from ${remote} refused: not in allow-cidr`);
       socket.data = { session: null as unknown as Session };
+      socket.terminate();
+      return;
+    }
+    const count = x.ks.addClients(1);
+    const full = count > x.cfg.maxclients;
+    const denied = !full && protectedModeRefuses(x.cfg.protectedMode, x.cfg.requirepass, remote);
+    if (full || denied) x.stats.add(Stat.rejectedConnections);
+    if (full || (denied && !tls)) {
+      x.ks.addClients(-1);
+      socket.data = { session: null as unknown as Session };
+      if (tls) socket.terminate();
+      else {
+        socket.write(full ? maxClientsReached : protectedModeDenied);
+        socket.end();
+      }
       return;
     }
     const s = new Session(x.ks.nextClientId(), socket, {
@@ -191,6 +261,30 @@ export class WorkerServer {
     if (x.cfg.tcpKeepalive > 0) socket.setKeepAlive(true, x.cfg.tcpKeepalive * 1000);
     this.sessions.set(s.id, s);
     x.stats.add(Stat.connectedClients);
+    if (denied) {
+      s.closeAfterReply = true;
+      socket.data.deny = protectedModeDenied;
+    }
+  }
+
+  /**
+   * A TLS connection finished its handshake: refuse it (bad client certificate, a suite not in
+   * tls-ciphersuites), send the protected-mode error waiting for it, or let its session read.
+   */
+  private onHandshake(socket: Socket<SessionData>, success: boolean, error: Error | null): void {
+    const s = socket.data?.session;
+    if (!s || s.closed) return;
+    const why = this.tls === null ? null : checkHandshake(socket, this.tls, success, error);
+    if (why !== null) {
+      log("verbose", `${why}: id=${s.id} addr=${s.addr}`);
+      this.close(s);
+      return;
+    }
+    const deny = socket.data.deny;
+    if (deny !== undefined) {
+      socket.write(deny);
+      this.close(s);
+    }
   }
 
   private onData(s: Session, chunk: Uint8Array): void {
@@ -220,7 +314,7 @@ export class WorkerServer {
     x.clock = performance.now();
     x.ks.touchedShards = 0;
     s.lastInteractionMs = Math.floor(x.clock + x.clockOffsetMs);
-    while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes + s.heldBytes < outputPauseBytes) {
+    while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes + s.heldBytes < this.pauseBytes) {
       let argv: Uint8Array[] | null;
       try {
         argv = s.parser.next();
@@ -244,7 +338,7 @@ export class WorkerServer {
         break;
       }
       // Hand big batches to the socket early. When output is already queued, flush appends to
-      // the queue, which raises outQueuedBytes and so ends this loop at outputPauseBytes: a client
+      // the queue, which raises outQueuedBytes and so ends this loop at pauseBytes: a client
       // that never reads holds at most that much, plus what the kernel took.
       if (out.len > 256 * 1024) {
         this.flush(s);
@@ -344,7 +438,7 @@ export class WorkerServer {
       this.close(s);
       return;
     }
-    if (s.held.length === 0 && !s.busy && !s.closed && s.parser.pendingBytes > 0 && s.outQueuedBytes < outputPauseBytes) {
+    if (s.held.length === 0 && !s.busy && !s.closed && s.parser.pendingBytes > 0 && s.outQueuedBytes < this.pauseBytes) {
       // Commands were paused behind held replies (output pause): resume them.
       queueMicrotask(() => this.drive(s));
     }
@@ -444,7 +538,8 @@ export class WorkerServer {
         this.close(s);
         continue;
       }
-      if (idleMs > 0 && !s.busy && now - s.lastInteractionMs > idleMs) {
+      // `timeout` spares blocked clients (busy: waiting on an asynchronous reply) and subscribers, as Redis.
+      if (idleMs > 0 && !s.busy && !this.isPubSub(s) && now - s.lastInteractionMs > idleMs) {
         log("verbose", `Closing idle client id=${s.id}`);
         this.close(s);
         continue;
@@ -526,8 +621,7 @@ export class WorkerServer {
 
   stop(): void {
     for (const t of this.timers) clearInterval(t);
-    for (const l of this.listeners) l.stop(true);
-    this.listeners = [];
+    this.listeners.stopAll(true);
     for (const s of this.sessions.values()) this.close(s);
   }
 }
