@@ -326,12 +326,12 @@ describe("CONFIG GET", () => {
     for (const [name, value] of redisDefaults) expect([name, getOne(c, name)]).toEqual([name, value]);
   });
 
-  test("memkeep's own defaults: loopback bind, ./data as an absolute path, no save points, no durability (no log yet)", () => {
+  test("memkeep's own defaults: loopback bind, ./data as an absolute path, no save points, durability sync", () => {
     const c = new Config();
     expect(getOne(c, "bind")).toBe("127.0.0.1");
     expect(getOne(c, "dir")).toBe(join(process.cwd(), "data"));
     expect(getOne(c, "save")).toBe("");
-    expect(getOne(c, "durability")).toBe("none");
+    expect(getOne(c, "durability")).toBe("sync");
     expect(getOne(c, "durability-async-max-lag-ms")).toBe("1000");
     expect(c.shardWorkers).toBeGreaterThanOrEqual(1);
   });
@@ -750,7 +750,8 @@ describe("differential: the same CONFIG GET / SET against redis-server 7.0", () 
   // Started with --port 0 --dir <tmp> --loglevel warning (see reference_redis.ts); the rest are
   // memkeep's own settings or deliberate differences in default.
   const notCompared = new Set(["port", "bind", "dir", "save", "loglevel", "shard-workers", "durability", "durability-async-max-lag-ms",
-    "allow-cidr"]);
+    "allow-cidr", "log-segment-bytes", "log-buffer-bytes", "snapshot-log-bytes", "snapshot-interval-seconds", "encryption-at-rest",
+    "encryption-key-file"]);
 
   test("every Redis setting and alias we have prints the same default", async () => {
     const c = new Config();

@@ -93,19 +93,14 @@ test("a bad directive stops startup with Redis's fatal config error", async () =
   expect(err).toContain("*** FATAL CONFIG FILE ERROR");
 }, 30_000);
 
-test("durability sync/async are refused until the shard log exists: at startup and by CONFIG SET", async () => {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "--durability", "sync"], {
-    cwd: join(import.meta.dir, ".."),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  expect(await proc.exited).toBe(1);
-  expect(await new Response(proc.stderr).text()).toContain("durability sync/async needs the shard log");
+test("durability: sync by default; sync <-> async at run time; none <-> sync only at startup", async () => {
   const h = await start();
   const c = await RespClient.connect(h.port);
-  expect(await c.callParsed("CONFIG", "GET", "durability")).toEqual(["durability", "none"]);
-  const err = (await c.callParsed("CONFIG", "SET", "durability", "async")) as { error: string };
-  expect(err.error).toContain("durability sync/async needs the shard log");
-  expect(await c.callParsed("CONFIG", "GET", "durability")).toEqual(["durability", "none"]);
+  expect(await c.callParsed("CONFIG", "GET", "durability")).toEqual(["durability", "sync"]);
+  expect(await c.callParsed("CONFIG", "SET", "durability", "async")).toBe("OK");
+  expect(await c.callParsed("CONFIG", "GET", "durability")).toEqual(["durability", "async"]);
+  const err = (await c.callParsed("CONFIG", "SET", "durability", "none")) as { error: string };
+  expect(err.error).toContain("durability can switch between none and sync/async only at startup");
+  expect(await c.callParsed("CONFIG", "GET", "durability")).toEqual(["durability", "async"]);
   c.close();
 }, 30_000);
