@@ -228,6 +228,8 @@ export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise
   if (ks.shardCount === 1 || mode === LockMode.all) {
     if (ks.shardCount === 1) ks.lock(0);
     else ks.lockAll();
+    // The reply tracker (src/server/durable.ts) holds replies that read or wrote a locked shard.
+    ks.touchedShards = -1;
     try {
       return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
     } finally {
@@ -253,13 +255,19 @@ export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise
     if (single >= 0) marks[single] = 0;
     if (single < 0) return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
     ks.lock(single);
+    ks.touchedShards |= 1 << single;
     try {
       return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
     } finally {
       ks.unlock(single);
     }
   }
-  for (let sh = 0; sh < ks.shardCount; sh++) if (marks[sh] === 1) ks.lock(sh);
+  for (let sh = 0; sh < ks.shardCount; sh++) {
+    if (marks[sh] === 1) {
+      ks.lock(sh);
+      ks.touchedShards |= 1 << sh;
+    }
+  }
   try {
     return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
   } finally {
