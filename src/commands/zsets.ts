@@ -42,6 +42,7 @@ import {
   zsConvert,
   zsCreate,
   zsDelete,
+  zsDeserialize,
   zsFind,
   zsFirst,
   zsFirstInLex,
@@ -53,6 +54,7 @@ import {
   zsLength,
   zsOwnedBytes,
   zsRank,
+  zsSerialize,
   zsTail,
   zsUpdateScore,
 } from "../types/zset.ts";
@@ -77,6 +79,18 @@ registerTypeOps(ObjType.zset, {
   ownedBytes(a: Arena, off: number, _len: number, _enc: number): number {
     const d = readDesc(a.u8, off);
     return d === 0 ? 0 : zsOwnedBytes(a, d);
+  },
+  // Both forms live outside the 4-byte block, so every set is serialized (the form travels in the bytes).
+  serialize(a: Arena, off: number, _len: number, _enc: number): Uint8Array | null {
+    const d = readDesc(a.u8, off);
+    return d === 0 ? null : zsSerialize(a, d);
+  },
+  deserialize(a: Arena, bytes: Uint8Array, _enc: number): Uint8Array | null {
+    const d = zsDeserialize(a, bytes);
+    if (d === 0) return null;
+    const block = new Uint8Array(4);
+    writeDesc(block, 0, d);
+    return block;
   },
 });
 

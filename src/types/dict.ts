@@ -174,6 +174,11 @@ function logFor(n: number): number {
   return log;
 }
 
+/** True while the dict is moving buckets to a new table (tests and debugging). */
+export function dictIsRehashing(a: Arena, d: number): boolean {
+  return a.u32[d * 2 + hRehash] !== noRehash;
+}
+
 /** Finishes any rehash at once (used before whole-dict walks that must see one table). */
 export function dictRehashAll(a: Arena, d: number): void {
   while (a.u32[d * 2 + hRehash] !== noRehash) rehashStep(a, d);
@@ -524,6 +529,243 @@ export function dictClone(src: Arena, d: number, dst: Arena): number {
     return 0;
   }
   return nd;
+}
+
+// ---- serialization (shard log records, snapshots) ----------------------------------------------
+//
+// Format, version 1 (frozen; little endian, no padding, no arena addresses):
+//   u8 version (1), u8 flags (bit 0: entries carry values), u8 log2 of the bucket count,
+//   varint count, then per entry: varint fieldLen, field[, varint valueLen, value]
+// Varints are unsigned LEB128 (7 bits a byte, low group first). Entries come in the dict's canonical
+// order: bucket by bucket, each chain from its head, as the dict iterates once any rehash in progress
+// is complete (the buckets still to move land at the head of their target chains, in the reverse of
+// the order rehashing would move them). dictDeserialize rebuilds exactly that table: the same bucket
+// count and the same chains, so iteration (HGETALL, SMEMBERS, SCAN cursors) and MEMORY USAGE match
+// the serialized dict, and serializing the copy gives the same bytes.
+
+export const dictFormatVersion = 1;
+
+function varintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+function writeVarint(u8: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    u8[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  u8[p] = v;
+  return p + 1;
+}
+/** Results of readVarint (no allocation): the value and the offset after it; vAt = -1 when malformed. */
+let vVal = 0;
+let vAt = 0;
+function readVarint(u8: Uint8Array, p: number, end: number): void {
+  let v = 0;
+  let mul = 1;
+  for (let i = 0; i < 5 && p < end; i++) {
+    const c = u8[p++];
+    v += (c & 0x7f) * mul;
+    if (c < 0x80) {
+      vVal = v;
+      vAt = v > 0xffffffff ? -1 : p;
+      return;
+    }
+    mul *= 128;
+  }
+  vAt = -1;
+}
+
+/** Output buffer of the serialization in progress (grown by doubling; module-level, no closure). */
+let sOut = new Uint8Array(0);
+
+/** Appends node n's entry at sOut[p..]; returns the offset after it. */
+function emitEntry(au8: Uint8Array, u32: Uint32Array, n: number, valued: boolean, p: number): number {
+  const flen = u32[n * 2 + 1];
+  const vlen = valued ? u32[n * 2 + 2] : 0;
+  const need = p + 10 + flen + vlen;
+  if (need > sOut.length) {
+    const bigger = new Uint8Array(Math.max(need, sOut.length * 2));
+    bigger.set(sOut.subarray(0, p));
+    sOut = bigger;
+  }
+  const out = sOut;
+  p = writeVarint(out, p, flen);
+  const src = n * 8 + (valued ? 12 : 8);
+  copyIn(out, p, au8, src, flen);
+  p += flen;
+  if (valued) {
+    p = writeVarint(out, p, vlen);
+    copyIn(out, p, au8, src + flen, vlen);
+    p += vlen;
+  }
+  return p;
+}
+
+/**
+ * Self-contained bytes of the dict (format above), in canonical order. Reads only: moves no bucket
+ * and allocates nothing in the arena.
+ */
+export function dictSerialize(a: Arena, d: number): Uint8Array {
+  const u32 = a.u32;
+  const au8 = a.u8;
+  const h = d * 2;
+  const valued = (u32[h + hFlags] & flagValued) !== 0;
+  const rehashing = u32[h + hRehash] !== noRehash;
+  const count = dictSize(a, d);
+  sOut = new Uint8Array(16 + count * 24);
+  sOut[0] = dictFormatVersion;
+  sOut[1] = valued ? 1 : 0;
+  sOut[2] = u32[h + (rehashing ? hLog1 : hLog0)];
+  let p = writeVarint(sOut, 3, count);
+  let k = 0;
+  if (!rehashing) {
+    const t = u32[h + hT0];
+    const size = 1 << u32[h + hLog0];
+    for (let b = 0; b < size; b++) {
+      for (let n = u32[t * 2 + b]; n !== 0; n = u32[n * 2]) {
+        p = emitEntry(au8, u32, n, valued, p);
+        k++;
+      }
+    }
+  } else {
+    const hdr = nodeHdr(valued);
+    const t0 = u32[h + hT0];
+    const size0 = 1 << u32[h + hLog0];
+    const t1 = u32[h + hT1];
+    const size1 = 1 << u32[h + hLog1];
+    const mask1 = size1 - 1;
+    // Table-0 nodes in the order rehashing would move them, with their table-1 buckets.
+    const left = u32[h + hUsed0];
+    const nodes = new Uint32Array(left);
+    const buckets = new Uint32Array(left);
+    let m = 0;
+    for (let i = u32[h + hRehash]; i < size0; i++) {
+      for (let n = u32[t0 * 2 + i]; n !== 0; n = u32[n * 2]) {
+        assert(m < left, "dict: table 0 size does not match its chains");
+        nodes[m] = n;
+        buckets[m] = dictHash(au8, n * 8 + hdr, u32[n * 2 + 1]) & mask1;
+        m++;
+      }
+    }
+    assert(m === left, "dict: table 0 size does not match its chains");
+    // Counting sort by bucket (stable), then per bucket: the moved nodes reversed, then its chain.
+    const start = new Uint32Array(size1 + 1);
+    for (let i = 0; i < m; i++) start[buckets[i] + 1]++;
+    for (let b = 0; b < size1; b++) start[b + 1] += start[b];
+    const fill = start.slice(0, size1);
+    const sorted = new Uint32Array(m);
+    for (let i = 0; i < m; i++) sorted[fill[buckets[i]]++] = nodes[i];
+    for (let b = 0; b < size1; b++) {
+      for (let i = start[b + 1]; i > start[b]; ) {
+        p = emitEntry(au8, u32, sorted[--i], valued, p);
+        k++;
+      }
+      for (let n = u32[t1 * 2 + b]; n !== 0; n = u32[n * 2]) {
+        p = emitEntry(au8, u32, n, valued, p);
+        k++;
+      }
+    }
+  }
+  assert(k === count, "dict: size does not match its chains");
+  const out = sOut.length - p < 4096 && sOut.length - p <= p >>> 3 ? sOut.subarray(0, p) : sOut.slice(0, p);
+  sOut = new Uint8Array(0);
+  return out;
+}
+
+/** Whether dictSerialize bytes describe a dict with values (hash) or without (set). */
+export function dictSerializedValued(bytes: Uint8Array): boolean {
+  return bytes.length >= 3 && (bytes[1] & flagValued) !== 0;
+}
+
+/**
+ * Builds a dict in `a` from dictSerialize bytes: returns its address, or 0 when the arena is full
+ * (nothing stays allocated then). Malformed bytes throw (after freeing what was built).
+ */
+export function dictDeserialize(a: Arena, bytes: Uint8Array): number {
+  const end = bytes.length;
+  if (end < 4 || bytes[0] !== dictFormatVersion) throw new Error(`dict: unknown serialized format (version ${bytes[0]})`);
+  const flags = bytes[1];
+  const log = bytes[2];
+  if ((flags & ~flagValued) !== 0 || log < logMin || log > 30) throw new Error("dict: malformed serialized header");
+  const valued = (flags & flagValued) !== 0;
+  readVarint(bytes, 3, end);
+  if (vAt < 0) throw new Error("dict: malformed serialized count");
+  const count = vVal;
+  let p = vAt;
+  const d = a.alloc(headerBytes);
+  if (d === 0) return 0;
+  const t = a.alloc(4 << log);
+  if (t === 0) {
+    a.free(d, headerBytes);
+    return 0;
+  }
+  let u32 = a.u32;
+  u32.fill(0, t * 2, t * 2 + (1 << log));
+  const h = d * 2;
+  u32[h + hT0] = t;
+  u32[h + hLog0] = log;
+  u32[h + hUsed0] = 0;
+  u32[h + hT1] = 0;
+  u32[h + hLog1] = 0;
+  u32[h + hUsed1] = 0;
+  u32[h + hRehash] = noRehash;
+  u32[h + hFlags] = valued ? flagValued : 0;
+  const mask = (1 << log) - 1;
+  const hdr = nodeHdr(valued);
+  let lastBucket = -1;
+  let lastNode = 0;
+  let bad = "";
+  for (let i = 0; i < count; i++) {
+    readVarint(bytes, p, end);
+    if (vAt < 0 || vAt + vVal > end) {
+      bad = "field length";
+      break;
+    }
+    const foff = vAt;
+    const flen = vVal;
+    p = foff + flen;
+    let voff = 0;
+    let vlen = 0;
+    if (valued) {
+      readVarint(bytes, p, end);
+      if (vAt < 0 || vAt + vVal > end) {
+        bad = "value length";
+        break;
+      }
+      voff = vAt;
+      vlen = vVal;
+      p = voff + vlen;
+    }
+    const n = a.alloc(valued ? 12 + flen + vlen : 8 + flen);
+    if (n === 0) {
+      dictFree(a, d);
+      return 0;
+    }
+    u32 = a.u32;
+    u32[n * 2] = 0;
+    u32[n * 2 + 1] = flen;
+    if (valued) u32[n * 2 + 2] = vlen;
+    const au8 = a.u8;
+    copyIn(au8, n * 8 + hdr, bytes, foff, flen);
+    if (valued) copyIn(au8, n * 8 + 12 + flen, bytes, voff, vlen);
+    // Append at the tail of its chain (entries of one bucket arrive together, in chain order).
+    const b = dictHash(bytes, foff, flen) & mask;
+    if (b === lastBucket) u32[lastNode * 2] = n;
+    else {
+      let link = t * 2 + b;
+      while (u32[link] !== 0) link = u32[link] * 2;
+      u32[link] = n;
+    }
+    lastBucket = b;
+    lastNode = n;
+    u32[h + hUsed0]++;
+  }
+  if (bad === "" && p !== end) bad = "bytes after the last entry";
+  if (bad !== "") {
+    dictFree(a, d);
+    throw new Error(`dict: malformed serialized value (${bad})`);
+  }
+  return d;
 }
 
 export const dictHeaderBytes = headerBytes;

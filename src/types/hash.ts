@@ -12,10 +12,10 @@
 
 import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import { type Arena, classBytes } from "../keyspace/arena.ts";
-import { registerTypeOps } from "./registry.ts";
+import { type TypeOps, registerTypeOps } from "./registry.ts";
 import {
-  dictClone, dictCreate, dictDelete, dictFind, dictForEach, dictFree, dictOwnedBytes, dictSet, dictSize,
-  nodeFieldLen, nodeFieldOff, nodeValueLen, nodeValueOff,
+  dictClone, dictCreate, dictDelete, dictDeserialize, dictFind, dictForEach, dictFree, dictOwnedBytes, dictSerialize,
+  dictSerializedValued, dictSet, dictSize, nodeFieldLen, nodeFieldOff, nodeValueLen, nodeValueOff,
 } from "./dict.ts";
 
 // ---- byte helpers (shared with set.ts) ----------------------------------------------------------
@@ -261,27 +261,51 @@ export function hashDelete(t: Table, slot: number, field: Uint8Array): boolean {
 
 // ---- type hooks ---------------------------------------------------------------------------------
 
-/** free/clone/ownedBytes for values whose hashtable encoding is a dict address in the block (hashes and sets). */
-export const dictValueOps = {
-  free(arena: Arena, off: number, _len: number, enc: number): void {
-    if (enc !== ObjEnc.hashtable) return;
-    const d = readU32(arena.u8, off);
-    if (d !== 0) dictFree(arena, d);
-  },
-  clone(src: Arena, srcOff: number, _len: number, enc: number, dst: Arena, dstOff: number): boolean {
-    if (enc !== ObjEnc.hashtable) return true;
-    const d = readU32(src.u8, srcOff);
-    writeU32(dst.u8, dstOff, 0); // freeable if the copy fails
-    const nd = dictClone(src, d, dst);
-    if (nd === 0) return false;
-    writeU32(dst.u8, dstOff, nd);
-    return true;
-  },
-  ownedBytes(arena: Arena, off: number, _len: number, enc: number): number {
-    if (enc !== ObjEnc.hashtable) return 0;
-    const d = readU32(arena.u8, off);
-    return d === 0 ? 0 : dictOwnedBytes(arena, d, classBytes);
-  },
-};
+/**
+ * Type hooks for values whose hashtable encoding is a dict address in the block (hashes: `valued`
+ * dicts; sets: dicts without values). The compact encodings (listpack, intset) own nothing and are
+ * self-contained in their block, so serialize returns null for them and the block bytes are logged
+ * as they are; the hashtable encoding serializes its dict (format: dict.ts, dictSerialize) and
+ * deserialize rebuilds it and returns the 4-byte block holding the new dict's address.
+ */
+export function dictTypeOps(valued: boolean): TypeOps {
+  return {
+    free(arena: Arena, off: number, _len: number, enc: number): void {
+      if (enc !== ObjEnc.hashtable) return;
+      const d = readU32(arena.u8, off);
+      if (d !== 0) dictFree(arena, d);
+    },
+    clone(src: Arena, srcOff: number, _len: number, enc: number, dst: Arena, dstOff: number): boolean {
+      if (enc !== ObjEnc.hashtable) return true;
+      const d = readU32(src.u8, srcOff);
+      writeU32(dst.u8, dstOff, 0); // freeable if the copy fails
+      const nd = dictClone(src, d, dst);
+      if (nd === 0) return false;
+      writeU32(dst.u8, dstOff, nd);
+      return true;
+    },
+    ownedBytes(arena: Arena, off: number, _len: number, enc: number): number {
+      if (enc !== ObjEnc.hashtable) return 0;
+      const d = readU32(arena.u8, off);
+      return d === 0 ? 0 : dictOwnedBytes(arena, d, classBytes);
+    },
+    serialize(arena: Arena, off: number, _len: number, enc: number): Uint8Array | null {
+      if (enc !== ObjEnc.hashtable) return null;
+      return dictSerialize(arena, readU32(arena.u8, off));
+    },
+    deserialize(arena: Arena, bytes: Uint8Array, enc: number): Uint8Array | null {
+      if (enc !== ObjEnc.hashtable) throw new Error(`dict value: encoding ${enc} is never serialized`);
+      if (dictSerializedValued(bytes) !== valued) throw new Error(`dict value: serialized ${valued ? "set" : "hash"} where a ${valued ? "hash" : "set"} was expected`);
+      const d = dictDeserialize(arena, bytes);
+      if (d === 0) return null;
+      const out = new Uint8Array(4);
+      writeU32(out, 0, d);
+      return out;
+    },
+  };
+}
+
+/** The hash type's hooks (dicts with values). */
+export const dictValueOps = dictTypeOps(true);
 
 registerTypeOps(ObjType.hash, dictValueOps);

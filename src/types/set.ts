@@ -12,7 +12,7 @@
 import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import type { Keyspace } from "../keyspace/keyspace.ts";
 import { registerTypeOps } from "./registry.ts";
-import { dictValueOps, readU32, writeU32 } from "./hash.ts";
+import { dictTypeOps, readU32, writeU32 } from "./hash.ts";
 import {
   dictCreate, dictDelete, dictFind, dictForEach, dictFree, dictRandomNode, dictSet, dictSize, nodeFieldLen, nodeFieldOff,
 } from "./dict.ts";
@@ -263,4 +263,4 @@ export function setStoreMembers(ks: Keyspace, db: number, key: Uint8Array, membe
   return slot;
 }
 
-registerTypeOps(ObjType.set, dictValueOps);
+registerTypeOps(ObjType.set, dictTypeOps(false));

@@ -1283,6 +1283,320 @@ export function streamClone(src: Arena, h: number, dst: Arena): number {
   return nh;
 }
 
+// ---- serialized form (shard log records, snapshots) ----------------------------------------------------------
+//
+// Format version 1, little endian, no arena addresses. v = varint (u32), v64 = varint of a u64 (hi/lo),
+// id = v64 ms then v64 seq, f64 = 8 bytes.
+//   u8 version (1), id last, id recorded-first, id max-deleted, f64 length, f64 entries-added,
+//   v index capacity, v index head, v node count, then per node (index order): v capacity, v live,
+//     v deleted, id master, id last appended, v entry bytes, then the entries exactly as the node
+//     holds them (their IDs are deltas from the master id: nothing in them is an address).
+//   v groups capacity, v group count, then per group (name order): v name length, name,
+//     id last-delivered, f64 entries-read, v consumers capacity, v consumer count, v PEL capacity,
+//     v PEL count, then per consumer (name order): v name length, name, f64 seen time, v pending-set
+//     capacity; then per PEL record (ID order): id, v consumer index, f64 delivery time, v64 count.
+// Nodes, tombstones and every capacity come back as they were, so every reply (XINFO's node count,
+// MEMORY USAGE) and later growth and trimming behave the same. A consumer's pending set is rebuilt
+// from the PEL: its IDs are those of the records that name it, in ID order.
+
+const serialVersion = 1;
+
+/** Reused output buffer of serialize (replaced when a value outgrows it; dropped when large). */
+let wBuf = new Uint8Array(1024);
+let wView = new DataView(wBuf.buffer);
+let wPos = 0;
+
+function wEnsure(n: number): void {
+  if (wPos + n <= wBuf.length) return;
+  const nb = new Uint8Array(Math.max(wBuf.length * 2, wPos + n));
+  nb.set(wBuf.subarray(0, wPos));
+  wBuf = nb;
+  wView = new DataView(nb.buffer);
+}
+function wVar(v: number): void {
+  wEnsure(5);
+  wPos = putVar(wBuf, wPos, v);
+}
+function wId(u32: Uint32Array, w: number): void {
+  wEnsure(20);
+  wPos = putVar64(wBuf, wPos, u32[w], u32[w + 1]);
+  wPos = putVar64(wBuf, wPos, u32[w + 2], u32[w + 3]);
+}
+function wF64(v: number): void {
+  wEnsure(8);
+  wView.setFloat64(wPos, v, true);
+  wPos += 8;
+}
+function wBytes(src: Uint8Array, start: number, end: number): void {
+  wEnsure(end - start);
+  wBuf.set(src.subarray(start, end), wPos);
+  wPos += end - start;
+}
+
+/** Self-contained bytes of the stream with header h (format above). */
+export function streamSerialize(a: Arena, h: number): Uint8Array {
+  wPos = 0;
+  wEnsure(1);
+  wBuf[wPos++] = serialVersion;
+  const u32 = a.u32;
+  const u8 = a.u8;
+  const hw = h * 2;
+  wId(u32, hw + hLast);
+  wId(u32, hw + hFirst);
+  wId(u32, hw + hMaxDel);
+  wF64(a.f64[h + hLengthF]);
+  wF64(a.f64[h + hAddedF]);
+  const n = u32[hw + hNodes];
+  wVar(u32[hw + hIdxCap]);
+  wVar(u32[hw + hIdxHead]);
+  wVar(n);
+  for (let i = 0; i < n; i++) {
+    const node = nodeAt(a, h, i);
+    const nw = node * 2;
+    wVar(u32[nw + nCap]);
+    wVar(u32[nw + nLive]);
+    wVar(u32[nw + nDeleted]);
+    wId(u32, nw + nMaster);
+    wId(u32, nw + nLast);
+    const used = u32[nw + nUsed];
+    wVar(used - nodeHdrBytes);
+    wBytes(u8, node * 8 + nodeHdrBytes, node * 8 + used);
+  }
+  const gc = u32[hw + hGroupCount];
+  wVar(u32[hw + hGroupCap]);
+  wVar(gc);
+  for (let i = 0; i < gc; i++) {
+    const g = groupAt(a, h, i);
+    const gw = g * 2;
+    const nameLen = u32[gw + gNameLen];
+    wVar(nameLen);
+    wBytes(u8, g * 8 + gNameByte, g * 8 + gNameByte + nameLen);
+    wId(u32, gw + gLast);
+    wF64(a.f64[g + gReadF]);
+    const cc = u32[gw + gConsCount];
+    wVar(u32[gw + gConsCap]);
+    wVar(cc);
+    const pc = u32[gw + gPelCount];
+    wVar(u32[gw + gPelCap]);
+    wVar(pc);
+    for (let j = 0; j < cc; j++) {
+      const c = consumerAt(a, g, j);
+      const cl = u32[c * 2 + cNameLen];
+      wVar(cl);
+      wBytes(u8, c * 8 + cNameByte, c * 8 + cNameByte + cl);
+      wF64(a.f64[c + cSeenF]);
+      wVar(u32[c * 2 + cPelCap]);
+    }
+    const base = u32[gw + gPel] * 2;
+    for (let j = 0; j < pc; j++) {
+      const w = base + j * pelWords;
+      wId(u32, w);
+      // The consumer's index: binary search by name in the group's sorted consumer array.
+      const c = u32[w + pConsumer];
+      const ci = searchNames(a, u32[gw + gCons], cc, cNameLen, cNameByte, consumerName(a, c));
+      assert(ci >= 0, "stream: PEL record names a missing consumer");
+      wVar(ci);
+      wF64(a.f64[(w >>> 1) + pTimeF]);
+      wEnsure(10);
+      wPos = putVar64(wBuf, wPos, u32[w + pCount], u32[w + pCount + 1]);
+    }
+  }
+  const out = wBuf.slice(0, wPos);
+  if (wBuf.length > 1 << 20) {
+    wBuf = new Uint8Array(1024);
+    wView = new DataView(wBuf.buffer);
+  }
+  return out;
+}
+
+// Reader state (module fields, as the varint decoders).
+let rPos = 0;
+let rView: DataView | null = null;
+
+function rVar(b: Uint8Array): number {
+  const v = getVar(b, rPos);
+  rPos = dPos;
+  return v;
+}
+function rId(b: Uint8Array, id: StreamId): StreamId {
+  getVar64(b, rPos);
+  const msH = dHi;
+  const msL = dLo;
+  getVar64(b, dPos);
+  rPos = dPos;
+  return id.set(msH, msL, dHi, dLo);
+}
+function rF64(): number {
+  const v = rView!.getFloat64(rPos, true);
+  rPos += 8;
+  return v;
+}
+
+/**
+ * Rebuilds a stream from streamSerialize's bytes in `a`; returns its header address, or 0 when the
+ * arena is full (everything allocated so far is freed again: counts are raised only after the block
+ * they describe exists, so the partial stream is always freeable).
+ */
+export function streamDeserialize(a: Arena, b: Uint8Array): number {
+  assert(b.length > 0 && b[0] === serialVersion, "stream: unknown serialized format version");
+  rView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  rPos = 1;
+  const h = streamCreate(a);
+  if (h === 0) return 0;
+  const hw = h * 2;
+  writeId(a.u32, hw + hLast, rId(b, tmpA));
+  writeId(a.u32, hw + hFirst, rId(b, tmpA));
+  writeId(a.u32, hw + hMaxDel, rId(b, tmpA));
+  a.f64[h + hLengthF] = rF64();
+  a.f64[h + hAddedF] = rF64();
+  if (!readNodes(a, h, b)) return fail(a, h);
+  const groupCap = rVar(b);
+  const gc = rVar(b);
+  assert(gc <= groupCap, "stream: serialized groups overflow their capacity");
+  if (groupCap > 0) {
+    const arr = a.alloc(groupCap * 4);
+    if (arr === 0) return fail(a, h);
+    a.u32[hw + hGroups] = arr;
+    a.u32[hw + hGroupCap] = groupCap;
+  }
+  for (let i = 0; i < gc; i++) if (!readGroup(a, h, i, b)) return fail(a, h);
+  assert(rPos === b.length, "stream: trailing bytes after the serialized stream");
+  rView = null;
+  return h;
+}
+
+/** Reads the node index and nodes into h; false when out of memory. */
+function readNodes(a: Arena, h: number, b: Uint8Array): boolean {
+  const hw = h * 2;
+  const idxCap = rVar(b);
+  const head = rVar(b);
+  const n = rVar(b);
+  assert(head + n <= idxCap, "stream: serialized index overflows its capacity");
+  if (idxCap > 0) {
+    const idx = a.alloc(idxCap * 4);
+    if (idx === 0) return false;
+    a.u32[hw + hIdx] = idx;
+    a.u32[hw + hIdxCap] = idxCap;
+    a.u32[hw + hIdxHead] = head;
+  }
+  for (let i = 0; i < n; i++) {
+    const cap = rVar(b);
+    const live = rVar(b);
+    const deleted = rVar(b);
+    rId(b, tmpA);
+    rId(b, tmpB);
+    const bytes = rVar(b);
+    assert(nodeHdrBytes + bytes <= cap && rPos + bytes <= b.length, "stream: serialized node overflows");
+    const node = a.alloc(cap);
+    if (node === 0) return false;
+    const u32 = a.u32;
+    const nw = node * 2;
+    u32[nw + nCap] = cap;
+    u32[nw + nUsed] = nodeHdrBytes + bytes;
+    u32[nw + nLive] = live;
+    u32[nw + nDeleted] = deleted;
+    writeId(u32, nw + nMaster, tmpA);
+    writeId(u32, nw + nLast, tmpB);
+    a.u8.set(b.subarray(rPos, rPos + bytes), node * 8 + nodeHdrBytes);
+    rPos += bytes;
+    u32[u32[hw + hIdx] * 2 + head + i] = node;
+    u32[hw + hNodes] = i + 1;
+  }
+  return true;
+}
+
+/** Reads group i of h (its consumers and PEL); false when out of memory. */
+function readGroup(a: Arena, h: number, i: number, b: Uint8Array): boolean {
+  const hw = h * 2;
+  const nameLen = rVar(b);
+  const gBytes = gNameByte + nameLen;
+  const g = a.alloc(gBytes);
+  if (g === 0) return false;
+  const gw = g * 2;
+  a.u32.fill(0, gw, gw + gNameByte / 4);
+  a.u32[gw + gNameLen] = nameLen;
+  a.u32[gw + gRecBytes] = gBytes;
+  a.u8.set(b.subarray(rPos, rPos + nameLen), g * 8 + gNameByte);
+  rPos += nameLen;
+  a.u32[a.u32[hw + hGroups] * 2 + i] = g;
+  a.u32[hw + hGroupCount] = i + 1;
+  writeId(a.u32, gw + gLast, rId(b, tmpA));
+  a.f64[g + gReadF] = rF64();
+  const consCap = rVar(b);
+  const cc = rVar(b);
+  const pelCap = rVar(b);
+  const pc = rVar(b);
+  assert(cc <= consCap && pc <= pelCap, "stream: serialized group overflows its capacity");
+  if (consCap > 0) {
+    const arr = a.alloc(consCap * 4);
+    if (arr === 0) return false;
+    a.u32[gw + gCons] = arr;
+    a.u32[gw + gConsCap] = consCap;
+  }
+  for (let j = 0; j < cc; j++) {
+    const cl = rVar(b);
+    const c = a.alloc(cNameByte + cl);
+    if (c === 0) return false;
+    const cw = c * 2;
+    a.u32.fill(0, cw, cw + cNameByte / 4);
+    a.u32[cw + cNameLen] = cl;
+    a.u8.set(b.subarray(rPos, rPos + cl), c * 8 + cNameByte);
+    rPos += cl;
+    a.f64[c + cSeenF] = rF64();
+    a.u32[a.u32[gw + gCons] * 2 + j] = c;
+    a.u32[gw + gConsCount] = j + 1;
+    const pendCap = rVar(b);
+    if (pendCap > 0) {
+      const ps = a.alloc(pendCap * cpelWords * 4);
+      if (ps === 0) return false;
+      a.u32[cw + cPel] = ps;
+      a.u32[cw + cPelCap] = pendCap;
+    }
+  }
+  if (pelCap > 0) {
+    const pel = a.alloc(pelCap * pelWords * 4);
+    if (pel === 0) return false;
+    a.u32[gw + gPel] = pel;
+    a.u32[gw + gPelCap] = pelCap;
+  }
+  readPel(a, g, pc, cc, b);
+  return true;
+}
+
+/** Reads pc PEL records into g (room allocated) and fills its consumers' pending sets. */
+function readPel(a: Arena, g: number, pc: number, cc: number, b: Uint8Array): void {
+  const u32 = a.u32;
+  const gw = g * 2;
+  const base = u32[gw + gPel] * 2;
+  for (let j = 0; j < pc; j++) {
+    const w = base + j * pelWords;
+    rId(b, tmpA);
+    writeId(u32, w, tmpA);
+    const ci = rVar(b);
+    assert(ci < cc, "stream: serialized PEL record names a missing consumer");
+    const c = consumerAt(a, g, ci);
+    u32[w + pConsumer] = c;
+    u32[w + 5] = 0;
+    a.f64[(w >>> 1) + pTimeF] = rF64();
+    getVar64(b, rPos);
+    rPos = dPos;
+    u32[w + pCount] = dHi;
+    u32[w + pCount + 1] = dLo;
+    // Append to the consumer's pending set (records come in ID order, so it stays sorted).
+    const k = u32[c * 2 + cPending];
+    assert(k < u32[c * 2 + cPelCap], "stream: serialized pending set overflows its capacity");
+    writeId(u32, u32[c * 2 + cPel] * 2 + k * cpelWords, tmpA);
+    u32[c * 2 + cPending] = k + 1;
+    u32[gw + gPelCount] = j + 1;
+  }
+}
+
+function fail(a: Arena, h: number): number {
+  rView = null;
+  streamFree(a, h);
+  return 0;
+}
+
 registerTypeOps(ObjType.stream, {
   free(arena, off) {
     const h = headerOf(arena.u8, off);
@@ -1303,5 +1617,16 @@ registerTypeOps(ObjType.stream, {
   ownedBytes(arena, off) {
     const h = headerOf(arena.u8, off);
     return h === 0 ? 0 : streamOwnedBytes(arena, h);
+  },
+  serialize(arena, off) {
+    const h = headerOf(arena.u8, off);
+    return h === 0 ? null : streamSerialize(arena, h);
+  },
+  deserialize(arena, bytes) {
+    const h = streamDeserialize(arena, bytes);
+    if (h === 0) return null;
+    const out = new Uint8Array(streamValueBytes);
+    writeHeaderRef(out, 0, h);
+    return out;
   },
 });

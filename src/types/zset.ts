@@ -26,6 +26,16 @@
 // The table encoding (listpack / skiplist) is bookkeeping kept by the commands (src/commands/zsets.ts):
 // one structure serves both, and OBJECT ENCODING reports what Redis 7.0 would.
 //
+// Self-contained bytes (shard log records, snapshots; zsSerialize / zsDeserialize), format version 1,
+// little endian, no padding, frozen:
+//   u8 version (1) | u8 form (0 skiplist, 1 compact) | u8 index capLog2 (0: no index) | varint count |
+//   count x (varint memberLen * 4 + score kind | member | score in 1, 2, 4 or 8 bytes)
+// in set order; varints are unsigned LEB128 of at most 32 bits. The score kind is the compact form's
+// (int8, int16, int32, else the f64's bits), so every score comes back bit-identical (-0, infinities,
+// subnormals) and a compact entry's score bytes are copied as they are. The form is kept even when it
+// disagrees with the key's label (a set left compact by a full arena). Node levels are drawn afresh;
+// the index gets the same capacity, so ZSCAN's buckets, and with them its cursors, stay the same.
+//
 // Invariants: length = members in the skiplist = entries in the index; the header's span sums equal
 // length + 1 - rank along any level; backward of the first node is 0; every node is owned by one key.
 
@@ -116,8 +126,11 @@ function entryBytes(u8: Uint8Array, off: number): number {
   return 5 + u16(u8, off + 1) + kindBytes[u8[off]];
 }
 function readScore(u8: Uint8Array, off: number): number {
-  const at = off + 3 + u16(u8, off + 1);
-  switch (u8[off]) {
+  return scoreAt(u8, off + 3 + u16(u8, off + 1), u8[off]);
+}
+/** The score of kind k whose first byte is at `at`. */
+function scoreAt(u8: Uint8Array, at: number, k: number): number {
+  switch (k) {
     case 0:
       return (u8[at] << 24) >> 24;
     case 1:
@@ -847,4 +860,252 @@ export function zsConvert(a: Arena, d: number): boolean {
   u32.copyWithin(d * 2, sk * 2, sk * 2 + 8);
   a.free(sk, descBytes);
   return true;
+}
+
+// ---- self-contained bytes (shard log, snapshots) -------------------------------------------------
+export const zsSerialVersion = 1;
+const serialHeaderBytes = 3;
+const formSkiplist = 0;
+const formCompact = 1;
+/** Largest index capLog2 a record may ask for (a 1 GiB index; `4 << capLog2` stays a positive int32). */
+const indexCapLog2Max = 28;
+
+function varintBytes(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+function writeVarint(out: Uint8Array, at: number, v: number): number {
+  while (v >= 0x80) {
+    out[at++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[at++] = v;
+  return at;
+}
+/** End of the varint last read by readVarint. */
+let varintEnd = 0;
+function readVarint(buf: Uint8Array, at: number): number {
+  let v = 0;
+  for (let shift = 0; ; shift += 7) {
+    assert(at < buf.length && shift <= 28, "zset bytes: truncated or oversized varint");
+    const b = buf[at++];
+    v += (b & 0x7f) * 2 ** shift;
+    if (b < 0x80) break;
+  }
+  assert(v <= 0xffffffff, "zset bytes: varint over 32 bits");
+  varintEnd = at;
+  return v;
+}
+
+/** Smallest index capLog2 that keeps the load of `count` members at or below 3/4. */
+function indexCapLog2For(count: number): number {
+  let c = 1;
+  while (count * 4 > 3 * 2 ** c) c++;
+  return c;
+}
+
+/**
+ * The set's self-contained bytes (format above). Returns a new array; reads the arena only.
+ * Two walks: sizes first, so the output is allocated once at its exact size.
+ */
+export function zsSerialize(a: Arena, d: number): Uint8Array {
+  const u32 = a.u32;
+  const u8 = a.u8;
+  const compact = u32[d * 2 + 6] === 1;
+  const count = u32[d * 2 + 2];
+  let size = serialHeaderBytes + varintBytes(count);
+  if (compact) {
+    for (let n = zsFirst(a, d); n !== 0; n = nodeNext(a, n)) {
+      const mlen = u16(u8, -n + 1);
+      const k = u8[-n];
+      size += varintBytes(mlen * 4 + k) + mlen + kindBytes[k];
+    }
+  } else {
+    for (let n = u32[u32[d * 2] * 2 + 6]; n !== 0; n = u32[n * 2 + 6]) {
+      const mlen = u32[n * 2 + 2];
+      const k = scoreKind(a.f64[n]);
+      size += varintBytes(mlen * 4 + k) + mlen + kindBytes[k];
+    }
+  }
+  const out = new Uint8Array(size);
+  out[0] = zsSerialVersion;
+  out[1] = compact ? formCompact : formSkiplist;
+  out[2] = compact || u32[d * 2 + 4] === 0 ? 0 : u32[d * 2 + 5];
+  let at = writeVarint(out, serialHeaderBytes, count);
+  let written = 0;
+  if (compact) {
+    for (let n = zsFirst(a, d); n !== 0; n = nodeNext(a, n)) {
+      const e = -n;
+      const mlen = u16(u8, e + 1);
+      const k = u8[e];
+      at = writeVarint(out, at, mlen * 4 + k);
+      // Member and score are contiguous in the entry, already in this format's byte order.
+      const body = mlen + kindBytes[k];
+      copyBytes(u8, e + 3, out, at, body);
+      at += body;
+      written++;
+    }
+  } else {
+    for (let n = u32[u32[d * 2] * 2 + 6]; n !== 0; n = u32[n * 2 + 6]) {
+      const mlen = u32[n * 2 + 2];
+      const score = a.f64[n];
+      const k = scoreKind(score);
+      at = writeVarint(out, at, mlen * 4 + k);
+      copyBytes(u8, n * 8 + nodeFixedBytes + 8 * u32[n * 2 + 3], out, at, mlen);
+      at += mlen;
+      writeScore(out, at, k, score);
+      at += kindBytes[k];
+      written++;
+    }
+  }
+  assert(at === size && written === count, "zset serialize: size or length mismatch");
+  return out;
+}
+
+/** Copies len bytes; short runs by hand (a subarray per member costs more than the copy). */
+function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, len: number): void {
+  if (len > 32) dst.set(src.subarray(from, from + len), to);
+  else for (let i = 0; i < len; i++) dst[to + i] = src[from + i];
+}
+
+/**
+ * Rebuilds a set from zsSerialize's bytes in `a` (any arena): returns its descriptor, or 0 when the
+ * arena is full (nothing stays allocated then). Bytes in a wrong format are our bug (records are
+ * checksummed), so they fail an assertion.
+ */
+export function zsDeserialize(a: Arena, bytes: Uint8Array): number {
+  assert(bytes.length >= serialHeaderBytes + 1 && bytes[0] === zsSerialVersion, "zset bytes: unknown format version");
+  const form = bytes[1];
+  const count = readVarint(bytes, serialHeaderBytes);
+  if (form === formCompact) return compactFromBytes(a, bytes, varintEnd, count);
+  assert(form === formSkiplist, "zset bytes: unknown form");
+  let capLog2 = bytes[2];
+  // No index below the linear-walk limit unless the set had one; never one above 3/4 load.
+  if (capLog2 !== 0 || count > indexFromLength) capLog2 = Math.max(capLog2, indexCapLog2For(count));
+  assert(capLog2 <= indexCapLog2Max, "zset bytes: index too large");
+  return skiplistFromBytes(a, bytes, varintEnd, count, capLog2);
+}
+
+/** The compact buffer written in one go: each record's member and score bytes are the entry's. */
+function compactFromBytes(a: Arena, bytes: Uint8Array, start: number, count: number): number {
+  let used = 3;
+  let p = start;
+  for (let i = 0; i < count; i++) {
+    const h = readVarint(bytes, p);
+    const mlen = h >>> 2;
+    const body = mlen + kindBytes[h & 3];
+    assert(mlen <= compactMemberMax, "zset bytes: member too long for the compact form");
+    used += 5 + body;
+    p = varintEnd + body;
+  }
+  assert(p === bytes.length, "zset bytes: length mismatch");
+  const cap = classBytes(used);
+  const d = a.alloc(descBytes);
+  if (d === 0) return 0;
+  const b = a.alloc(cap);
+  if (b === 0) {
+    a.free(d, descBytes);
+    return 0;
+  }
+  const u8 = a.u8;
+  let at = b * 8;
+  setU16(u8, at, endMark);
+  at += 2;
+  p = start;
+  for (let i = 0; i < count; i++) {
+    const h = readVarint(bytes, p);
+    p = varintEnd;
+    const mlen = h >>> 2;
+    const body = mlen + kindBytes[h & 3];
+    u8[at] = h & 3;
+    setU16(u8, at + 1, mlen);
+    copyBytes(bytes, p, u8, at + 3, body);
+    setU16(u8, at + 3 + body, 5 + body);
+    at += 5 + body;
+    p += body;
+  }
+  u8[at] = 0xff;
+  const u32 = a.u32;
+  u32.fill(0, d * 2, d * 2 + 8);
+  u32[d * 2] = b;
+  u32[d * 2 + 1] = used;
+  u32[d * 2 + 2] = count;
+  u32[d * 2 + 3] = cap;
+  u32[d * 2 + 6] = 1;
+  return d;
+}
+
+// Per-level last node and its rank while a skiplist is built by appending (no allocation per call).
+const lastAt = new Uint32Array(levelMax);
+const lastRank = new Float64Array(levelMax);
+
+/**
+ * Builds the skiplist by appending nodes in order (O(n): no searches), and its index when capLog2 is
+ * set. Every node is on the level-0 chain as soon as it exists, so zsFree cleans up a partial build.
+ */
+function skiplistFromBytes(a: Arena, bytes: Uint8Array, start: number, count: number, capLog2: number): number {
+  const d = zsCreate(a, false);
+  if (d === 0) return 0;
+  const u32 = a.u32;
+  if (capLog2 !== 0 && !indexResize(a, d, capLog2)) {
+    zsFree(a, d);
+    return 0;
+  }
+  let h = u32[d * 2];
+  for (let i = 0; i < levelMax; i++) {
+    lastAt[i] = h;
+    lastRank[i] = 0;
+  }
+  let maxLevel = 1;
+  let prev = 0;
+  let p = start;
+  for (let r = 1; r <= count; r++) {
+    const hv = readVarint(bytes, p);
+    p = varintEnd;
+    const mlen = hv >>> 2;
+    const k = hv & 3;
+    assert(p + mlen + kindBytes[k] <= bytes.length, "zset bytes: truncated entry");
+    const score = scoreAt(bytes, p + mlen, k);
+    const level = randomLevel();
+    if (level > u32[h * 2 + 3]) {
+      if (!growHeader(a, d)) {
+        zsFree(a, d);
+        return 0;
+      }
+      const h2 = u32[d * 2];
+      for (let i = 0; i < levelMax; i++) if (lastAt[i] === h) lastAt[i] = h2;
+      h = h2;
+    }
+    const n = a.alloc(nodeFixedBytes + 8 * level + mlen);
+    if (n === 0) {
+      zsFree(a, d);
+      return 0;
+    }
+    a.f64[n] = score;
+    u32[n * 2 + 2] = mlen;
+    u32[n * 2 + 3] = level;
+    u32[n * 2 + 4] = prev;
+    u32[n * 2 + 5] = memberHash(bytes, p, p + mlen);
+    const off = n * 8 + nodeFixedBytes + 8 * level;
+    copyBytes(bytes, p, a.u8, off, mlen);
+    assert(prev === 0 || nodeBefore(a, prev, score, a.u8, off, off + mlen), "zset bytes: entries out of order");
+    for (let i = 0; i < level; i++) {
+      const l = lastAt[i];
+      u32[l * 2 + 6 + 2 * i] = n;
+      u32[l * 2 + 7 + 2 * i] = r - lastRank[i];
+      u32[n * 2 + 6 + 2 * i] = 0;
+      lastAt[i] = n;
+      lastRank[i] = r;
+    }
+    if (level > maxLevel) maxLevel = level;
+    if (capLog2 !== 0) indexPlace(u32, u32[d * 2 + 4] * 2, (1 << capLog2) - 1, n);
+    prev = n;
+    p += mlen + kindBytes[k];
+  }
+  assert(p === bytes.length, "zset bytes: length mismatch");
+  // A pointer to nothing spans the nodes after its node (what link() expects); unused header levels too.
+  for (let i = 0; i < u32[h * 2 + 3]; i++) u32[lastAt[i] * 2 + 7 + 2 * i] = count - lastRank[i];
+  u32[d * 2 + 1] = prev;
+  u32[d * 2 + 2] = count;
+  u32[d * 2 + 3] = maxLevel;
+  return d;
 }

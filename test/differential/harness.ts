@@ -625,7 +625,7 @@ class Run {
    * Runs the same exchange on both servers. A closed connection or a missing reply aborts the run with
    * the seed and command that were in flight (a crash or hang, not a difference).
    */
-  private async both<T>(index: number, cmd: Command, exchange: (client: RespClient) => Promise<T>): Promise<[T, T]> {
+  private async both<T>(index: number | "setup" | "final state", cmd: Command, exchange: (client: RespClient) => Promise<T>): Promise<[T, T]> {
     const [la, lb] = this.labels;
     const label = (name: string) => (error: unknown) => {
       throw new Error(`${name}: ${(error as Error).message}`);
@@ -660,7 +660,7 @@ class Run {
     if (exception) {
       bump(this.report.underException, exception.reason);
       if (exception.settle) {
-        [ra, rb] = await this.settle(planned.cmd, ra, rb, exception.settle.timeoutMs);
+        [ra, rb] = await this.settle(planned.index, planned.cmd, ra, rb, exception.settle.timeoutMs);
         if (bytesEqual(ra, rb)) {
           bump(this.report.differedUnderException, exception.reason);
           return;
@@ -684,11 +684,11 @@ class Run {
   }
 
   /** Re-reads a converging command on both servers until the replies agree or time runs out. */
-  private async settle(cmd: Command, ra: Uint8Array, rb: Uint8Array, timeoutMs: number): Promise<[Uint8Array, Uint8Array]> {
+  private async settle(index: number | "final state", cmd: Command, ra: Uint8Array, rb: Uint8Array, timeoutMs: number): Promise<[Uint8Array, Uint8Array]> {
     const deadline = Date.now() + timeoutMs;
     while (!bytesEqual(ra, rb) && Date.now() < deadline) {
       await Bun.sleep(100);
-      [ra, rb] = await Promise.all([this.a.call(...cmd), this.b.call(...cmd)]);
+      [ra, rb] = await this.both(index, cmd, (c) => c.call(...cmd));
     }
     return [ra, rb];
   }
@@ -725,7 +725,7 @@ class Run {
       // DBSIZE also counts expired keys not yet reclaimed; both servers reclaim them in time.
       const dbsize: Command = ["DBSIZE"];
       const [da, db_] = await Promise.all([this.a.call(...dbsize), this.b.call(...dbsize)]);
-      const [sa, sb] = await this.settle(dbsize, da, db_, 3_000);
+      const [sa, sb] = await this.settle("final state", dbsize, da, db_, 3_000);
       if (!bytesEqual(sa, sb)) this.fail("final state", dbsize, sa, sb, `final state: db ${db} DBSIZE differs after 3 s of settling`);
       const keys = (decodeReply(ka, "buffer") as Buffer[]).map((k) => new Uint8Array(k));
       keys.sort(compareBytes);
