@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startMemkeep, type ServerHandle } from "./helpers/servers.ts";
 import { RespClient } from "./helpers/resp.ts";
+import { freePort } from "./helpers/ports.ts";
 
 const td = new TextDecoder();
 const text = (b: Uint8Array) => td.decode(b);
@@ -37,7 +38,7 @@ async function stop(s: ServerHandle): Promise<void> {
 
 /** Starts memkeep expecting it to fail; returns its stderr. */
 async function startFails(dir: string, args: string[] = []): Promise<string> {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "--port", "0", "--dir", dir, "--durability", "sync", ...args], {
+  const proc = Bun.spawn([process.execPath, "src/main.ts", "--port", String(await freePort()), "--dir", dir, "--durability", "sync", ...args], {
     cwd: join(import.meta.dir, ".."),
     stdout: "pipe",
     stderr: "pipe",
