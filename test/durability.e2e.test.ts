@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startMemkeep, type ServerHandle } from "./helpers/servers.ts";
+import { defaultShardWorkers, startMemkeep, type ServerHandle } from "./helpers/servers.ts";
 import { RespClient } from "./helpers/resp.ts";
 import { freePort } from "./helpers/ports.ts";
 
@@ -38,7 +38,9 @@ async function stop(s: ServerHandle): Promise<void> {
 
 /** Starts memkeep expecting it to fail; returns its stderr. */
 async function startFails(dir: string, args: string[] = []): Promise<string> {
-  const proc = Bun.spawn([process.execPath, "src/main.ts", "--port", String(await freePort()), "--dir", dir, "--durability", "sync", ...args], {
+  const argv = [process.execPath, "src/main.ts", "--port", String(await freePort()), "--dir", dir, "--durability", "sync"];
+  if (!args.includes("--shard-workers")) argv.push("--shard-workers", String(defaultShardWorkers()));
+  const proc = Bun.spawn([...argv, ...args], {
     cwd: join(import.meta.dir, ".."),
     stdout: "pipe",
     stderr: "pipe",
@@ -147,7 +149,7 @@ describe("durable restart", () => {
     const s = await start(dir);
     expect(await startFails(dir)).toContain("is in use by process");
     await stop(s);
-    const other = await startFails(dir, ["--shard-workers", String(s === null ? 1 : 7)]);
+    const other = await startFails(dir, ["--shard-workers", String(defaultShardWorkers() + 1)]);
     expect(other).toMatch(/shard-workers/);
   }, 60_000);
 });

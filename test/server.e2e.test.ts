@@ -185,7 +185,8 @@ describe("INFO", () => {
 
   // memkeep's additions: memkeep_version, and in Stats acl_access_denied_auth (7.2's name) and
   // rejected_connections_cidr (allow-cidr), last in their section.
-  const memkeepOnly = new Set(["memkeep_version", "acl_access_denied_auth", "rejected_connections_cidr"]);
+  const memkeepOnly = new Set(["memkeep_version", "acl_access_denied_auth", "rejected_connections_cidr", "durability",
+    "log_group_commits", "log_bytes_written", "log_last_sync_usec", "log_bytes_since_snapshot", "log_durable_lsn"]);
   test("every fixed section has 7.0's fields in 7.0's order (plus memkeep's own)", async () => {
     const ours = await info(memkeep!.port, "everything");
     const theirs = await info(redis!.port, "everything");

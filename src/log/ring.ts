@@ -11,7 +11,8 @@
 //
 // Backpressure: a producer that finds the ring full waits (Atomics.wait, the shard lock held) until
 // the replicator frees space: writes stall rather than grow memory without bound. A record larger
-// than the whole ring waits for the ring to drain and grows the buffer (growable SAB) first.
+// than half the ring waits for the ring to drain and grows the buffer (growable SAB) to at least
+// twice its size first: then it fits wherever the head is, even after a wrap-around.
 
 import { assert } from "../assert.ts";
 
@@ -27,7 +28,7 @@ const bNextLsn = 3; // byte 24
 const bDurableLsn = 4; // byte 32
 const bAppendedLsn = 5; // byte 40: last LSN committed into the ring
 const skipMarker = 0xffffffff;
-export const ringBytesMax = 2 ** 30;
+export const ringBytesMax = 2 ** 31;
 // The doorbell buffer, shared by every shard's ring: the replicator sleeps on one word for all.
 /** Incremented by producers on commit. */
 const wDoorbell = 0;
@@ -65,7 +66,7 @@ export class LogRing {
   }
 
   get capacity(): number {
-    return 1 << Atomics.load(this.i32, wCapLog2);
+    return 2 ** Atomics.load(this.i32, wCapLog2);
   }
 
   // ---- producer side (shard lock held) ---------------------------------------------------------
@@ -91,8 +92,8 @@ export class LogRing {
    * caller writes the record there and then calls commit(n, lsn).
    */
   reserve(n: number): number {
-    assert(n >= 4 && n <= ringBytesMax - 4, "ring: bad record size");
-    if (n + 4 > this.capacity) this.growWhenEmpty(n + 4);
+    assert(n >= 4 && 2 * (n + 4) <= ringBytesMax, "ring: bad record size");
+    if (2 * (n + 4) > this.capacity) this.growWhenEmpty(2 * (n + 4));
     for (;;) {
       const cap = this.capacity;
       const head = Atomics.load(this.i32, wHead) >>> 0;

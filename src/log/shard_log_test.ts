@@ -66,6 +66,22 @@ describe("shard log", () => {
     });
   }
 
+  test("a record larger than half the ring grows it and fits after a wrap-around (no deadlock)", () => {
+    const { rings, writers, rep } = setup(1, 1 << 12, 1 << 20);
+    append(rings[0], "x".repeat(3000)); // head ends up well past the middle
+    rep.round();
+    const big = "y".repeat(3500); // > half the 4 KiB ring: needs the wrap-around and a bigger ring
+    append(rings[0], big);
+    expect(rings[0].capacity).toBeGreaterThanOrEqual(2 * 3500);
+    rep.round();
+    append(rings[0], "z".repeat(5000)); // and again, from wherever the head is now
+    rep.round();
+    writers[0].close();
+    const got: string[] = [];
+    recoverShard(dir, 0, null, 0n, (r) => got.push(td.decode(r.payload)));
+    expect(got).toEqual(["x".repeat(3000), big, "z".repeat(5000)]);
+  });
+
   test("recovery skips records covered by a snapshot and removes old segments", () => {
     const { rings, writers, rep } = setup(1, 1 << 16, 1500);
     for (let i = 0; i < 200; i++) {
