@@ -13,9 +13,14 @@ export const ctlF64SaveStatus = 13;
 export const ctlF64SaveInProgress = 14;
 export const ctlF64Saves = 15;
 export const ctlF64LastSaveMs = 16;
+/** Wall-clock ms when the replicator last made records durable (async lag). */
+export const ctlF64LastRoundMs = 17;
 export const controlBytes = 256;
 // Int32 word: 1 while the replicator cannot write or sync the log (disk full, I/O error).
 export const ctlLogFailing = 1;
+// Int32 word: 1 with durability async (the replicator then syncs in batches, like appendfsync
+// everysec, instead of as fast as the disk allows); written by worker 0 at start and on CONFIG SET.
+export const ctlAsync = 2;
 const messageOffset = 160;
 const messageBytes = 96;
 

@@ -15,7 +15,7 @@
 //   setExpire  u8 db, f64 expireAt (0 = persist), u32 keyLen, key
 //   flush      u8 db (255 = all)        swapDb  u8 a, u8 b (logical dbs)
 
-import { Op, encodeRecord, recordHeaderBytes } from "./record.ts";
+import { Op, encodeRecordHeader, recordHeaderBytes } from "./record.ts";
 import type { LogRing } from "./ring.ts";
 import type { Table } from "../keyspace/table.ts";
 import { typeOps } from "../types/registry.ts";
@@ -34,11 +34,13 @@ function putU32(u8: Uint8Array, at: number, v: number): void {
   u8[at + 3] = (v >>> 24) & 0xff;
 }
 
-/** Writes the header of a record whose payload (payloadLen bytes) the caller already wrote at at+24. */
+/**
+ * Writes the header of a record whose payload (payloadLen bytes) the caller already wrote at at+24
+ * and publishes it. The CRC is filled in by the replicator (fillRecordCrcs) before the write.
+ */
 function sealRecord(ring: LogRing, at: number, payloadLen: number, op: number, epoch: number): bigint {
   const lsn = ring.takeLsn();
-  // encodeRecord copies the payload; here it is already in place, so pass a view of itself.
-  encodeRecord(ring.u8, at, lsn, epoch, op, ring.u8.subarray(at + recordHeaderBytes, at + recordHeaderBytes + payloadLen));
+  encodeRecordHeader(ring.dv, at, lsn, epoch, op, payloadLen);
   ring.commit(recordHeaderBytes + payloadLen, lsn);
   return lsn;
 }

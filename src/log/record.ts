@@ -110,3 +110,31 @@ export function decodeRecord(buf: Uint8Array, at: number, end = buf.length): Dec
     },
   };
 }
+
+/**
+ * Writes a record header whose payload (payloadLen bytes) is already at at+24, leaving the CRC to
+ * fillRecordCrcs: shard workers append records this way and the replicator thread checksums a whole
+ * batch before it writes it, keeping the CRC off the command path.
+ */
+export function encodeRecordHeader(dv: DataView, at: number, lsn: bigint, epoch: number, op: number, payloadLen: number, version = opVersions[op] ?? 1): number {
+  const len = recordHeaderBytes - 4 + payloadLen;
+  dv.setUint32(at, len, true);
+  dv.setUint32(at + 4, 0, true);
+  dv.setBigUint64(at + 8, lsn, true);
+  dv.setUint32(at + 16, epoch >>> 0, true);
+  dv.setUint16(at + 20, op, true);
+  dv.setUint16(at + 22, version, true);
+  return at + 4 + len;
+}
+
+/** Computes the CRC of every record in buf (whole records back to back). */
+export function fillRecordCrcs(buf: Uint8Array): void {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let at = 0;
+  while (at + recordHeaderBytes <= buf.length) {
+    const len = dv.getUint32(at, true);
+    const end = at + 4 + len;
+    dv.setUint32(at + 4, crc32c(buf, crc32c(buf, 0, at, at + 4), at + 8, end), true);
+    at = end;
+  }
+}

@@ -44,7 +44,8 @@ export class LogRing {
   private i32: Int32Array;
   private b64: BigInt64Array;
   u8: Uint8Array;
-  private dv: DataView;
+  /** A view of the record area (length-tracking: valid after the buffer grows). */
+  readonly dv: DataView;
   private bell: Int32Array;
 
   constructor(sab: SharedArrayBuffer, doorbell: SharedArrayBuffer) {

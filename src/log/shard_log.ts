@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { FileKind, FrameWriter, LogCorruption, readFrames, syncDir, truncateFile } from "./file.ts";
 import type { KeyProvider } from "./keys.ts";
-import { decodeRecord, type LogRecord } from "./record.ts";
+import { decodeRecord, fillRecordCrcs, type LogRecord } from "./record.ts";
 import type { LogRing } from "./ring.ts";
 import type { Doorbell } from "./ring.ts";
 
@@ -254,6 +254,7 @@ export class Replicator {
         }
         body = this.scratch.subarray(0, t.bytes);
       }
+      fillRecordCrcs(body);
       const [first, last] = lsnRange(body);
       this.writers[s].append(body, first, last);
       taken.push({ consumed: t.consumed, last });

@@ -24,7 +24,7 @@ import { LogRing } from "../log/ring.ts";
 import { logDel, logFlush, logPut, logSwapDb } from "../log/effects.ts";
 import { Op } from "../log/record.ts";
 import { typeOps } from "../types/registry.ts";
-import { ctlLogFailing, logFailure } from "../log/control.ts";
+import { ctlAsync, ctlF64LastRoundMs, ctlLogFailing, logFailure } from "../log/control.ts";
 
 export interface DurableWorkerInit {
   rings: SharedArrayBuffer[];
@@ -109,6 +109,11 @@ export class DurableWorker {
     };
   }
 
+  /** Tells the replicator whether replies wait for it (sync) or not (async: it may batch). */
+  setAsync(async: boolean): void {
+    Atomics.store(this.controlI32, ctlAsync, async ? 1 : 0);
+  }
+
   /** Why the log cannot be written right now (disk full, I/O error), or null. */
   failure(): string | null {
     return Atomics.load(this.controlI32, ctlLogFailing) === 0 ? null : logFailure(this.controlSab);
@@ -128,7 +133,9 @@ export class DurableWorker {
         this.pendingSince[s] = 0;
         continue;
       }
-      const age = Date.now() - since;
+      // The oldest unsynced record is younger than both the start of this dirty spell and the
+      // replicator's last completed round (everything appended before that round is durable).
+      const age = Date.now() - Math.max(since, this.control[ctlF64LastRoundMs]);
       if (age > oldest) oldest = age;
     }
     return oldest;

@@ -117,9 +117,12 @@ export class WorkerServer {
     }
     // sync <-> async at any time; none <-> sync/async only at start: the log must cover every write.
     const started = cfg.durability;
-    cfg.onChange("durability", (c) =>
-      (c.durability === "none") !== (started === "none") ? "durability can switch between none and sync/async only at startup" : undefined,
-    );
+    cfg.onChange("durability", (c) => {
+      if ((c.durability === "none") !== (started === "none")) return "durability can switch between none and sync/async only at startup";
+      this.x.durable?.setAsync(c.durability === "async");
+      return undefined;
+    });
+    this.x.durable?.setAsync(cfg.durability === "async");
     // Redis evicts at once when maxmemory is lowered, not at the next write.
     cfg.onChange("maxmemory", () => {
       if (this.init.worker === 0 && this.x.cfg.maxmemory > 0) {
