@@ -16,5 +16,6 @@ import { geoCommands } from "./geo.ts";
 import { streamCommands } from "./streams.ts";
 import { hashCommands } from "./hashes.ts";
 import { setCommands } from "./sets.ts";
+import { aclCommands } from "./acl.ts";
 
-export const groups: CommandSpec[][] = [connectionCommands, serverCommands, stringCommands, keyCommands, transactionCommands, bitmapCommands, hyperloglogCommands, sortCommands, zsetCommands, geoCommands, pubsubCommands, streamCommands, hashCommands, setCommands, listCommands];
+export const groups: CommandSpec[][] = [connectionCommands, serverCommands, stringCommands, keyCommands, transactionCommands, bitmapCommands, hyperloglogCommands, sortCommands, zsetCommands, geoCommands, pubsubCommands, streamCommands, hashCommands, setCommands, listCommands, aclCommands];

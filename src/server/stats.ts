@@ -44,6 +44,9 @@ export const Stat = {
   instantaneousOutputKbps: 34,
   netInputSample: 35,
   netOutputSample: 36,
+  aclAccessDeniedCmd: 37,
+  aclAccessDeniedKey: 38,
+  aclAccessDeniedChannel: 39,
 } as const;
 
 const scalarSlots = 64;
