@@ -21,6 +21,9 @@ const docsFile = join(import.meta.dir, "..", "src", "commands", "command_docs.ts
  * every tip with redis-server 7.0 and names any new difference.
  */
 const tipsIn70: Record<string, string[]> = {
+  "acl|deluser": [],
+  "acl|save": [],
+  "acl|setuser": [],
   "client|setname": [],
   "config|resetstat": [],
   msetnx: ["request_policy:multi_shard", "response_policy:agg_min"],

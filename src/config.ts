@@ -103,6 +103,9 @@ export interface Settings {
   clientQueryBufferLimit: number;
   clientOutputBufferLimit: OutputBufferLimits;
   requirepass: string;
+  aclfile: string;
+  acllogMaxLen: number;
+  aclPubsubDefault: string;
   timeout: number;
   tcpKeepalive: number;
   tcpBacklog: number;
@@ -265,6 +268,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: "client-query-buffer-limit", kind: "memory", field: "clientQueryBufferLimit", default: 1024 * MB, min: BigInt(MB), max: LLONG_MAX, mode: "mutable" },
   { name: "client-output-buffer-limit", kind: "obuf", field: "clientOutputBufferLimit", default: defaultOutputBufferLimits, mode: "mutable" },
   { name: "requirepass", kind: "string", field: "requirepass", default: "", sensitive: true, mode: "mutable" },
+  { name: "aclfile", kind: "string", field: "aclfile", default: "", mode: "immutable" },
+  { name: "acl-pubsub-default", kind: "enum", field: "aclPubsubDefault", default: "resetchannels", values: ["allchannels", "resetchannels"], mode: "mutable" },
+  { name: "acllog-max-len", kind: "int", field: "acllogMaxLen", default: 128, min: 0n, max: LLONG_MAX, mode: "mutable" },
   { name: "timeout", kind: "int", field: "timeout", default: 0, min: 0n, max: INT_MAX, mode: "mutable" },
   { name: "tcp-keepalive", kind: "int", field: "tcpKeepalive", default: 300, min: 0n, max: INT_MAX, mode: "mutable" },
   { name: "tcp-backlog", kind: "int", field: "tcpBacklog", default: 511, min: 0n, max: INT_MAX, mode: "immutable" },
@@ -892,6 +898,8 @@ export interface ConfigSnapshot {
   readonly values: Settings;
   /** Exact decimal text of number settings beyond 2^53, by field. */
   readonly exact: Readonly<Record<string, string>>;
+  /** `user` lines of the config file. */
+  readonly users?: string[][];
 }
 
 function setError(name: string, reason: string): string {
@@ -923,6 +931,11 @@ export class Config implements Settings {
   readonly clientQueryBufferLimit!: number;
   readonly clientOutputBufferLimit!: OutputBufferLimits;
   readonly requirepass!: string;
+  readonly aclfile!: string;
+  readonly acllogMaxLen!: number;
+  readonly aclPubsubDefault!: string;
+  /** `user` lines of the config file (their arguments), applied by src/acl/state.ts at start. */
+  userLines: string[][] = [];
   readonly timeout!: number;
   readonly tcpKeepalive!: number;
   readonly tcpBacklog!: number;
@@ -1001,6 +1014,10 @@ export class Config implements Settings {
     const config = new Config();
     let saveSeen = false;
     for (const d of directives) {
+      if (d.name === "user" && d.args.length >= 1) {
+        config.userLines.push([...d.args]);
+        continue;
+      }
       const spec = findSetting(d.name);
       if (spec === undefined) {
         if (ignoredDirectives.get(d.name) === d.args.length) continue;
@@ -1180,7 +1197,7 @@ export class Config implements Settings {
   toJSON(): ConfigSnapshot {
     const values: Record<string, SettingValue> = {};
     for (const spec of SETTINGS) values[spec.field] = structuredClone(this.read(spec));
-    return { values: values as unknown as Settings, exact: { ...this.exact } };
+    return { values: values as unknown as Settings, exact: { ...this.exact }, users: this.userLines.map((l) => [...l]) };
   }
 
   /** Rebuilds a Config from toJSON()'s output (values frozen again). */
@@ -1192,6 +1209,7 @@ export class Config implements Settings {
       assert(v !== undefined, `fromJSON: snapshot lacks ${spec.field}`);
       config.write(spec, deepFreeze(structuredClone(v)), snapshot.exact[spec.field]);
     }
+    config.userLines = (snapshot.users ?? []).map((l) => [...l]);
     return config;
   }
 

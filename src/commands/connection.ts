@@ -1,8 +1,8 @@
 // Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, RESET and the CLIENT container.
 //
 // Replies and errors are Redis 7.0.15's (networking.c clientCommand, server.c helloCommand,
-// acl.c authCommand). There is one user, "default"; its password is `requirepass` (none when empty,
-// and then any password authenticates, as for Redis's nopass default user).
+// acl.c authCommand). Users and passwords are the ACL's (src/acl/); `requirepass` is the default
+// user's password (none when empty: the nopass default user takes any password).
 // CLIENT LIST / KILL / PAUSE / UNPAUSE reach every worker through x.peers.broadcast: sessions live on
 // the worker that accepted them, so the handler returns a Promise of the reply (the session waits,
 // replies keep their order). Arguments are checked before broadcasting, so every syntax error is a
@@ -18,6 +18,7 @@ import { Err, bytes, eqCI, int64Max, latin1 } from "./util.ts";
 import { clientInfoLine, clientTypeByName } from "../server/client_info.ts";
 import { redisVersion } from "../version.ts";
 import { isSubscribed } from "../server/pubsub.ts";
+import { authFailed } from "../acl/state.ts";
 
 export const wrongPassError = "WRONGPASS invalid username-password pair or user is disabled.";
 const helloNoAuthError =
@@ -110,23 +111,16 @@ function selectCommand(x: Exec, argv: Uint8Array[]): void {
 
 // ---- AUTH, HELLO, RESET ---------------------------------------------------------------------------
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
-  return d === 0;
-}
-
-/** ACLAuthenticateUser for our single user: on success the session is authenticated as it. */
+/** ACLAuthenticateUser: on success the session is authenticated as the user (src/acl/state.ts). */
 function authenticate(x: Exec, user: Uint8Array, pass: Uint8Array): boolean {
-  const required = x.cfg.requirepass;
-  // User names are case-sensitive. A failure is counted (INFO acl_access_denied_auth, 7.2's name).
-  if (latin1(user) !== "default" || (required !== "" && !bytesEqual(pass, bytes(required)))) {
-    x.stats.add(Stat.aclAccessDeniedAuth);
+  const name = latin1(user); // user names are case-sensitive
+  const u = x.acl.store.check(name, pass);
+  if (u === null) {
+    authFailed(x, x.s, name);
     return false;
   }
   x.s.authenticated = true;
-  x.s.user = "default";
+  x.acl.attach(x.s, u);
   x.s.parser.authRequired = false;
   return true;
 }
@@ -142,7 +136,7 @@ function authCommand(x: Exec, argv: Uint8Array[]): void {
   let user: Uint8Array;
   let pass: Uint8Array;
   if (argv.length === 2) {
-    if (x.cfg.requirepass === "") {
+    if (x.acl.store.get("default")!.nopass) {
       x.out.error(
         "ERR AUTH <password> called without any password configured for the default user. " +
           "Are you sure your configuration is correct?",
@@ -199,7 +193,7 @@ function helloCommand(x: Exec, argv: Uint8Array[]): void {
     x.out.error(wrongPassError);
     return;
   }
-  if (!x.s.authenticated && x.cfg.requirepass !== "") {
+  if (!x.s.authenticated && !x.acl.store.defaultNoAuth) {
     x.out.error(helloNoAuthError);
     return;
   }
@@ -234,8 +228,8 @@ function resetCommand(x: Exec): void {
   s.resp = 2;
   x.out.resp = 2;
   s.name = "";
-  s.user = "default";
-  s.authenticated = x.cfg.requirepass === "";
+  x.acl.attach(s, x.acl.store.get("default")!);
+  s.authenticated = x.acl.store.defaultNoAuth;
   s.parser.authRequired = !s.authenticated;
   s.replyMode = ReplyMode.on;
   s.noTouch = false;

@@ -17,5 +17,6 @@ import { streamCommands } from "./streams.ts";
 import { hashCommands } from "./hashes.ts";
 import { setCommands } from "./sets.ts";
 import { persistenceCommands } from "./persistence.ts";
+import { aclCommands } from "./acl.ts";
 
-export const groups: CommandSpec[][] = [connectionCommands, serverCommands, stringCommands, keyCommands, transactionCommands, bitmapCommands, hyperloglogCommands, sortCommands, zsetCommands, geoCommands, pubsubCommands, streamCommands, hashCommands, setCommands, listCommands, persistenceCommands];
+export const groups: CommandSpec[][] = [connectionCommands, serverCommands, stringCommands, keyCommands, transactionCommands, bitmapCommands, hyperloglogCommands, sortCommands, zsetCommands, geoCommands, pubsubCommands, streamCommands, hashCommands, setCommands, listCommands, persistenceCommands, aclCommands];

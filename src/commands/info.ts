@@ -420,8 +420,11 @@ function statsSection(x: Exec): Lines {
     ["io_threaded_writes_processed", 0],
     ["reply_buffer_shrinks", 0],
     ["reply_buffer_expands", 0],
-    // Not in 7.0: AUTH/HELLO failures under Redis 7.2's name, and memkeep's allow-cidr refusals.
+    // Redis 7.2's ACL counters (7.0 has none; src/acl/check.ts counts them).
     ["acl_access_denied_auth", t(Stat.aclAccessDeniedAuth)],
+    ["acl_access_denied_cmd", t(Stat.aclAccessDeniedCmd)],
+    ["acl_access_denied_key", t(Stat.aclAccessDeniedKey)],
+    ["acl_access_denied_channel", t(Stat.aclAccessDeniedChannel)],
     ["rejected_connections_cidr", t(Stat.rejectedConnectionsCidr)],
   ];
 }

@@ -18,6 +18,7 @@ import { log } from "./log.ts";
 import { latin1 as latin1Str } from "../commands/util.ts";
 import { isSubscribed } from "./pubsub.ts";
 import { blockingReady, serveReadyKeys } from "./blocking.ts";
+import { aclDenied } from "../acl/state.ts";
 import { commandRefused, isExecName, oomRefusedInMulti, queueCommand, runsInMulti } from "./multi.ts";
 
 /** Decodes like C's "%.*s" on a C string: stops at the first NUL, at most `max` bytes. */
@@ -96,11 +97,16 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
     return undefined;
   }
   const bits = spec.bits!;
-  if (!s.authenticated && (bits & Bits.noauth) === 0 && x.cfg.requirepass !== "") {
+  if (!s.authenticated && (bits & Bits.noauth) === 0 && !x.acl.store.defaultNoAuth) {
     return reject(x, s, spec, mark, errorsBefore, "NOAUTH Authentication required.");
   }
   if (s.multi !== null && (bits & Bits.noMulti) !== 0 && !runsInMulti(spec)) {
     return reject(x, s, spec, mark, errorsBefore, "ERR Command not allowed inside a transaction");
+  }
+  // ACL (src/acl/state.ts): a user allowed everything costs one field test.
+  if (!s.aclAll && (bits & Bits.noauth) === 0) {
+    const denied = aclDenied(x, s, spec, argv, s.multi !== null ? "multi" : "toplevel");
+    if (denied !== null) return reject(x, s, spec, mark, errorsBefore, denied);
   }
   // EXEC waits for a write pause when it queued writes (Redis looks at the transaction's flags).
   if (x.pauseUntilMs > 0 && isPausedFor(x, s.multi !== null && spec.full === "exec" ? bits | s.multi.bits : bits)) return waitForUnpause(x, s, argv);

@@ -11,6 +11,7 @@ import type { Stats } from "./stats.ts";
 import type { SlowLog } from "./slowlog.ts";
 import type { DurableWorker } from "./durable.ts";
 import type { PubSubHub } from "./pubsub.ts";
+import type { AclPeerRequest, AclState } from "../acl/state.ts";
 
 /** A reply written later, once an asynchronous step finished; runs with x.s = its session. */
 export type ReplyFn = (x: Exec) => void;
@@ -27,7 +28,8 @@ export type PeerRequest =
   | { kind: "slowlogReset" }
   | { kind: "slowlogLen" }
   | { kind: "blockServe"; worker: number; clientId: number; db: number; key: Uint8Array }
-  | { kind: "clientUnblock"; id: number; error: boolean };
+  | { kind: "clientUnblock"; id: number; error: boolean }
+  | AclPeerRequest;
 
 export interface ClientFilter {
   ids?: number[];
@@ -68,6 +70,8 @@ export class Exec {
   readonly lockScratch: Uint8Array;
   /** This worker's pub/sub subscribers and its link to the other workers' (set at start). */
   pubsub!: PubSubHub;
+  /** ACL users and log, mirrored by every worker (src/acl/state.ts). */
+  acl!: AclState;
 
   constructor(
     readonly ks: Keyspace,

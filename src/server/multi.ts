@@ -13,6 +13,7 @@
 // CLIENT REPLY inside EXEC behaves as in Redis: a reply written while replies are OFF (or skipped)
 // is dropped, element by element, so the array header may promise more than follows.
 
+import { aclExecDenied } from "../acl/state.ts";
 import { AssertionError } from "../assert.ts";
 import { Bits, type CommandSpec, LockMode, fullName, keyIndexesOf } from "../commands/spec.ts";
 import { QUEUED } from "../resp/writer.ts";
@@ -265,6 +266,15 @@ function runQueued(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise<Repl
   const s = x.s;
   const mark = out.len;
   const errorsBefore = out.errors;
+  // ACL: the user may have changed since the command was queued (src/acl/state.ts).
+  if (!s.aclAll) {
+    const denied = aclExecDenied(x, s, spec, argv);
+    if (denied !== null) {
+      out.error(denied);
+      if (dropping(s.replyMode)) out.len = mark;
+      return undefined;
+    }
+  }
   x.ks.countHits = (spec.bits! & Bits.readonly) !== 0;
   const t0 = x.clock; // one clock read per command, as dispatch
   let r: Promise<ReplyFn> | undefined;

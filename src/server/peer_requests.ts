@@ -7,6 +7,7 @@ import type { PeerRequest } from "./exec.ts";
 import type { WorkerServer } from "./worker_server.ts";
 import { clientInfoLine, clientMatches } from "./client_info.ts";
 import { serveForPeer, unblockClient } from "./blocking.ts";
+import { answerAclPeer } from "../acl/state.ts";
 
 export function answerPeerRequest(w: WorkerServer, req: PeerRequest): unknown {
   const x = w.x;
@@ -60,6 +61,8 @@ export function answerPeerRequest(w: WorkerServer, req: PeerRequest): unknown {
       return x.worker === req.worker ? serveForPeer(x, req.clientId, req.db, req.key) : 0;
     case "clientUnblock":
       return unblockClient(x, req.id, req.error);
+    case "aclSetUser": case "aclDelUsers": case "aclLoad": case "aclLogGet": case "aclLogReset":
+      return answerAclPeer(w, req);
     default: {
       const never: never = req;
       throw new Error(`peer: unknown request ${JSON.stringify(never)}`);

@@ -10,6 +10,7 @@ import type { Socket } from "bun";
 import { RequestParser, type NameResolver, type ParserLimits } from "../resp/parser.ts";
 import type { MultiState } from "./multi.ts";
 import type { SessionSubs } from "./pubsub.ts";
+import type { AclUser } from "../acl/users.ts";
 
 /** CLIENT REPLY: skipNext is set by CLIENT REPLY SKIP and becomes skip once that command is done. */
 export const ReplyMode = { on: 0, off: 1, skip: 2, skipNext: 3 } as const;
@@ -32,6 +33,10 @@ export class Session {
   libVer = "";
   authenticated = false;
   user = "default";
+  /** The ACL user (src/acl/users.ts); null = the default user before the ACL state is attached. */
+  aclUser: AclUser | null = null;
+  /** Runs every command unchecked (the user allows everything): the dispatcher's only ACL test. */
+  aclAll = true;
   readonly addr: string;
   readonly laddr: string;
   readonly createdMs: number;

@@ -44,6 +44,9 @@ export const Stat = {
   instantaneousOutputKbps: 34,
   netInputSample: 35,
   netOutputSample: 36,
+  aclAccessDeniedCmd: 37,
+  aclAccessDeniedKey: 38,
+  aclAccessDeniedChannel: 39,
   /** Connections closed at accept because their address is not in allow-cidr (memkeep's own). */
   rejectedConnectionsCidr: 60,
 } as const;

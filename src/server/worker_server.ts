@@ -6,6 +6,7 @@
 // active-expiry cycle of shard i. Requests that need every worker (CLIENT LIST, CONFIG SET...) go
 // through the main thread as PeerRequests and come back as answers; they never block a worker.
 
+import { createAclState, resync as aclResync } from "../acl/state.ts";
 import type { Socket, SocketHandler } from "bun";
 import { Config, type ConfigSnapshot } from "../config.ts";
 import { Keyspace, type KeyspaceBuffers } from "../keyspace/keyspace.ts";
@@ -108,6 +109,12 @@ export class WorkerServer {
     for (const port of init.pubsubPorts) {
       if (port !== null) port.onmessage = (e) => this.x.pubsub.onBatch(e.data as ArrayBuffer);
     }
+    this.x.acl = createAclState(this.x);
+    cfg.onChange("requirepass", (c) => {
+      this.x.acl.store.setRequirepass(c.requirepass);
+      aclResync(this, -1);
+    });
+    for (const name of ["acllog-max-len", "acl-pubsub-default"]) cfg.onChange(name, () => this.x.acl.applyConfig(this.x));
     installNotify(this.x);
     this.applyConfig();
     installBlocking(this.x, init.blocking);
@@ -257,7 +264,8 @@ export class WorkerServer {
       bulkBytesMax: x.cfg.protoMaxBulkLen,
       queryBufferBytesMax: x.cfg.clientQueryBufferLimit,
     }, now, this.names);
-    s.authenticated = x.cfg.requirepass === "";
+    x.acl.attach(s, x.acl.store.get("default")!);
+    s.authenticated = x.acl.store.defaultNoAuth;
     s.parser.authRequired = !s.authenticated;
     socket.data = { session: s };
     socket.setNoDelay(true);
