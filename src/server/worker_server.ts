@@ -248,7 +248,9 @@ export class WorkerServer {
     }
     const count = x.ks.addClients(1);
     const full = count > x.cfg.maxclients;
-    const denied = !full && protectedModeRefuses(x.cfg.protectedMode, x.cfg.requirepass, remote);
+    // Redis's rule: protected mode bites while the default user has no password (nopass).
+    const defaultNoPass = x.acl.store.get("default")?.nopass ?? true;
+    const denied = !full && protectedModeRefuses(x.cfg.protectedMode, defaultNoPass ? "" : "set", remote);
     if (full || denied) x.stats.add(Stat.rejectedConnections);
     if (full || (denied && !tls)) {
       x.ks.addClients(-1);
