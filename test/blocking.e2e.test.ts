@@ -290,6 +290,7 @@ describe("ending a wait without data", () => {
   test("INFO counts blocked clients and clients in the timeout table", async () => {
     await same(async (r) => {
       await r.send("a", "BLPOP i 0");
+      await r.blocked(1); // a blocks first: FIFO decides who gets "1"
       await r.send("b", "BLPOP i 100");
       await r.blocked(2);
       const info = new TextDecoder().decode(await (await r.conn("w")).call("INFO", "clients"));
