@@ -100,6 +100,25 @@ describe("durable restart", () => {
     c2.close();
   }, 60_000);
 
+  test("evicted keys stay gone after a crash (evictions are in the log)", async () => {
+    const dir = freshDir();
+    let s = await start(dir, ["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-random"]);
+    const c = await RespClient.connect(s.port);
+    const v = "x".repeat(1000);
+    for (let i = 0; i < 4000; i++) await c.call("SET", `ev:${i}`, v);
+    const info = text(await c.call("INFO", "stats"));
+    expect(Number(/evicted_keys:(\d+)/.exec(info)![1])).toBeGreaterThan(0);
+    const before = Number(text(await c.call("DBSIZE")).slice(1));
+    c.close();
+    s.kill("SIGKILL");
+    await s.exited;
+    live.splice(live.indexOf(s), 1);
+    s = await start(dir); // no maxmemory now: nothing would evict a key that came back
+    const c2 = await RespClient.connect(s.port);
+    expect(Number(text(await c2.call("DBSIZE")).slice(1))).toBe(before);
+    c2.close();
+  }, 60_000);
+
   test("SAVE writes a snapshot, old segments go, and restart loads snapshot plus tail", async () => {
     const dir = freshDir();
     let s = await start(dir, ["--log-segment-bytes", "64kb"]);

@@ -223,10 +223,8 @@ function randomCandidate(t: Table, volatile: boolean): number {
 }
 
 function evictSlot(x: Exec, t: Table, slot: number): void {
-  const f = x.ks.onRemove;
-  if (f !== null) f(t, slot, 4);
-  // The key is copied only when someone listens (keyspace notifications, WATCH).
-  const key = (x.cfg.notifyKeyspaceEvents & NOTIFY.evicted) !== 0 || signalHooks.modified !== null ? t.keyCopy(slot) : null;
+  // The key is copied only when someone listens (keyspace notifications, WATCH, the shard log).
+  const key = (x.cfg.notifyKeyspaceEvents & NOTIFY.evicted) !== 0 || signalHooks.modified !== null || signalHooks.log !== null ? t.keyCopy(slot) : null;
   const db = key !== null ? x.ks.logicalDb(t.db(slot)) : 0;
   x.ks.deleteSlot(t, slot);
   x.stats.add(Stat.evictedKeys);

@@ -191,14 +191,8 @@ export class Keyspace {
     return slot;
   }
 
-  /**
-   * Called before the keyspace itself removes an entry (why: 3 expired, 4 evicted — the shard log's
-   * opcodes), with the shard's lock held: the shard log records it.
-   */
-  onRemove: ((t: Table, slot: number, why: number) => void) | null = null;
   /** Deletes an expired entry and reports it; db < 0 when the caller does not know it (active expiry). */
   expireSlot(t: Table, slot: number, db: number): void {
-    if (this.onRemove !== null) this.onRemove(t, slot, 3);
     const key = this.events ? t.keyCopy(slot) : null;
     if (key !== null && db < 0) db = this.logicalDb(t.db(slot));
     this.freeValue(t, slot);

@@ -34,6 +34,15 @@ function putU32(u8: Uint8Array, at: number, v: number): void {
   u8[at + 3] = (v >>> 24) & 0xff;
 }
 
+/** Copies n bytes from src[from..] to dst[at..]; short runs by hand, so no view is allocated. */
+function copyRun(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
+  if (n > 64) {
+    dst.set(src.subarray(from, from + n), at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
+}
+
 /**
  * Writes the header of a record whose payload (payloadLen bytes) the caller already wrote at at+24
  * and publishes it. The CRC is filled in by the replicator (fillRecordCrcs) before the write.
@@ -53,15 +62,12 @@ export function logPut(ring: LogRing, epoch: number, t: Table, slot: number): bi
   const type = t.type(slot);
   const enc = t.encoding(slot);
   const ops = typeOps[type];
-  let value: Uint8Array;
   let flags = 0;
   const voff = t.valueOffset(slot);
-  const ser = ops !== undefined && ops.serialize !== undefined ? ops.serialize(t.arena, voff, t.valueLen(slot), enc) : null;
-  if (ser !== null) {
-    value = ser;
-    flags = 1;
-  } else value = u8a.subarray(voff, voff + t.valueLen(slot));
-  const payloadLen = 16 + klen + value.length;
+  const vlen = t.valueLen(slot);
+  const ser = ops !== undefined && ops.serialize !== undefined ? ops.serialize(t.arena, voff, vlen, enc) : null;
+  if (ser !== null) flags = 1;
+  const payloadLen = 16 + klen + (ser !== null ? ser.length : vlen);
   const at = ring.reserve(recordHeaderBytes + payloadLen);
   const u8 = ring.u8;
   let p = at + recordHeaderBytes;
@@ -72,8 +78,9 @@ export function logPut(ring: LogRing, epoch: number, t: Table, slot: number): bi
   putF64(u8, p + 4, t.expireAt(slot));
   putU32(u8, p + 12, klen);
   p += 16;
-  u8.set(t.arena.u8.subarray(koff, koff + klen), p);
-  u8.set(value, p + klen);
+  copyRun(u8, p, u8a, koff, klen);
+  if (ser !== null) u8.set(ser, p + klen);
+  else copyRun(u8, p + klen, u8a, voff, vlen);
   return sealRecord(ring, at, payloadLen, Op.put, epoch);
 }
 

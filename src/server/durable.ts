@@ -3,8 +3,9 @@
 //
 // Effects: every write signals the keys it changed (src/server/signals.ts); the hook logs each key's
 // resulting state (src/log/effects.ts) into the key's shard ring before the lock is released, so a
-// shard's LSN order is the order its changes happened in. Expirations and evictions are logged by
-// the keyspace's onRemove hook; FLUSHDB/FLUSHALL in every shard's ring, SWAPDB in shard 0's.
+// shard's LSN order is the order its changes happened in. Expirations and evictions raise the same
+// signal (src/server/notify.ts, src/keyspace/evict.ts) and so log a `del`; FLUSHDB/FLUSHALL are
+// logged in every shard's ring, SWAPDB in shard 0's.
 //
 // Reply tracker (durability sync): Keyspace.route() marks every shard a command touched. When a
 // session's replies are flushed, each marked shard's last appended LSN is what those replies depend
@@ -100,12 +101,6 @@ export class DurableWorker {
       logSwapDb(rings[0], epoch, a, b);
       for (let s = 0; s < rings.length; s++) ks.touchedShards |= 1 << s;
       this.notePending(0);
-    };
-    ks.onRemove = (t, slot, why) => {
-      const shard = ks.tables.indexOf(t);
-      logDel(rings[shard], epoch, why === 4 ? Op.evict : Op.expire, t.db(slot), t.keyCopy(slot));
-      ks.touchedShards |= 1 << shard;
-      this.notePending(shard);
     };
   }
 

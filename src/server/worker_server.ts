@@ -119,7 +119,7 @@ export class WorkerServer {
     this.applyConfig();
     installBlocking(this.x, init.blocking);
     if (init.durable !== undefined) {
-      this.x.durable = new DurableWorker(init.durable, (s, bytes) => this.writeOut(s, bytes));
+      this.x.durable = new DurableWorker(init.durable, (s, bytes) => this.releaseHeld(s, bytes));
       this.x.durable.install(this.x);
     }
     // sync <-> async at any time; none <-> sync/async only at start: the log must cover every write.
@@ -410,7 +410,7 @@ export class WorkerServer {
   /**
    * Writes what the writer holds for s in one call; queues what the kernel did not take. With
    * durability sync, replies that depend on log records not yet durable wait in the reply tracker
-   * (src/server/durable.ts) and leave through writeOut once they are.
+   * (src/server/durable.ts) and leave through releaseHeld once they are.
    */
   private flush(s: Session): void {
     const x = this.x;
@@ -430,7 +430,7 @@ export class WorkerServer {
         }
       }
     }
-    if (out.len > 0 && !s.closed && s.socket) this.writeOut(s, out.view());
+    if (out.len > 0 && !s.closed && s.socket) this.send(s, out.view());
     out.reset();
     out.trim(writerTrimBytes);
     x.pubsub.end();
@@ -438,8 +438,11 @@ export class WorkerServer {
     else if (s.closeAfterReply && s.outQueue.length === 0) this.close(s);
   }
 
-  /** Hands reply bytes to the socket (copying what the kernel does not take). */
-  private writeOut(s: Session, v: Uint8Array): void {
+  /**
+   * Hands bytes to the socket, queueing (a copy of) what the kernel does not take. Replies of a
+   * command batch (flush) and published messages (push) go out this way.
+   */
+  private send(s: Session, v: Uint8Array): void {
     if (s.closed || !s.socket) return;
     this.x.stats.add(Stat.netOutputBytes, v.length);
     s.bytesOut += v.length;
@@ -447,25 +450,26 @@ export class WorkerServer {
       const n = s.socket.write(v);
       if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
     } else this.enqueue(s, v.slice());
-    if (s.held.length === 0 && (s.killed || (s.closeAfterReply && s.outQueue.length === 0))) {
-      this.close(s);
-      return;
-    }
-    if (s.held.length === 0 && !s.busy && !s.closed && s.parser.pendingBytes > 0 && s.outQueuedBytes < this.pauseBytes) {
-      // Commands were paused behind held replies (output pause): resume them.
-      queueMicrotask(() => this.drive(s));
-    }
   }
 
   /** Writes published messages to s outside its command batches (same queueing and limits as flush). */
   private push(s: Session, v: Uint8Array): void {
-    if (s.closed || !s.socket) return;
-    this.x.stats.add(Stat.netOutputBytes, v.length);
-    s.bytesOut += v.length;
-    if (s.outQueue.length === 0) {
-      const n = s.socket.write(v);
-      if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
-    } else this.enqueue(s, v.slice());
+    this.send(s, v);
+  }
+
+  /**
+   * Sends replies the reply tracker held until their log records were durable; then does what
+   * flush would have done at their time: close after QUIT/kill, or resume commands that waited
+   * behind the held bytes.
+   */
+  private releaseHeld(s: Session, v: Uint8Array): void {
+    this.send(s, v);
+    if (s.closed || s.held.length > 0) return;
+    if (s.killed || (s.closeAfterReply && s.outQueue.length === 0)) {
+      this.close(s);
+      return;
+    }
+    if (!s.busy && s.parser.pendingBytes > 0 && s.outQueuedBytes < this.pauseBytes) queueMicrotask(() => this.drive(s));
   }
 
   private enqueue(s: Session, bytes: Uint8Array): void {
