@@ -35,6 +35,12 @@ export class LogCorruption extends Error {
   }
 }
 
+/**
+ * The file ends inside its header: it was being created when the process died (a header is written
+ * and synced before any frame), so it holds no record.
+ */
+export class IncompleteHeader extends LogCorruption {}
+
 export interface FileHeader {
   kind: number;
   shard: number;
@@ -248,11 +254,12 @@ function allZeroAfterFrameHeader(buf: Uint8Array, at: number): boolean {
 }
 
 function parseHeader(path: string, buf: Uint8Array, keys: KeyProvider | null): FileHeader {
-  if (buf.length < fixedHeaderBytes) throw new LogCorruption(path, 0, "file shorter than its header");
+  if (buf.length < fixedHeaderBytes) throw new IncompleteHeader(path, 0, "file shorter than its header");
   for (let i = 0; i < magic.length; i++) if (buf[i] !== magic[i]) throw new LogCorruption(path, 0, "not a memkeep log file (bad magic)");
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerBytes = dv.getUint32(24, true);
-  if (headerBytes < fixedHeaderBytes || headerBytes > buf.length || headerBytes > 4096) throw new LogCorruption(path, 24, "bad header length");
+  if (headerBytes < fixedHeaderBytes || headerBytes > 4096) throw new LogCorruption(path, 24, "bad header length");
+  if (headerBytes > buf.length) throw new IncompleteHeader(path, 0, "file shorter than its header");
   const copy = buf.slice(0, headerBytes);
   new DataView(copy.buffer).setUint32(28, 0, true);
   if (crc32c(copy) !== dv.getUint32(28, true)) throw new LogCorruption(path, 0, "header checksum mismatch");

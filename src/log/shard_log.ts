@@ -10,7 +10,7 @@
 
 import { existsSync, mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { FileKind, FrameWriter, LogCorruption, readFrames, syncDir, truncateFile } from "./file.ts";
+import { FileKind, FrameWriter, IncompleteHeader, LogCorruption, readFrames, syncDir, truncateFile } from "./file.ts";
 import type { KeyProvider } from "./keys.ts";
 import { decodeRecord, fillRecordCrcs, type LogRecord } from "./record.ts";
 import type { LogRing } from "./ring.ts";
@@ -59,7 +59,18 @@ export function recoverShard(dir: string, shard: number, keys: KeyProvider | nul
   let tornBytes = 0;
   for (let i = 0; i < segs.length; i++) {
     const s = segs[i];
-    const r = readFrames(s.path, keys);
+    let r: ReturnType<typeof readFrames>;
+    try {
+      r = readFrames(s.path, keys);
+    } catch (e) {
+      // A crash while the newest segment was being created: it holds no record. Remove it.
+      if (!(e instanceof IncompleteHeader) || i !== segs.length - 1) throw e;
+      tornBytes += Bun.file(s.path).size;
+      unlinkSync(s.path);
+      syncDir(shardDir(dir, shard));
+      if (expect < 0n) expect = s.firstLsn;
+      continue;
+    }
     if (r.header.kind !== FileKind.segment || r.header.shard !== shard) throw new LogCorruption(s.path, 0, "segment header names another shard or kind");
     if (r.header.lsn !== s.firstLsn) throw new LogCorruption(s.path, 16, "segment's first LSN does not match its name");
     if (expect >= 0n && s.firstLsn !== expect) throw new LogCorruption(s.path, 16, `LSN gap: expected ${expect}, segment starts at ${s.firstLsn}`);

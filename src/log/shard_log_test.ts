@@ -82,6 +82,25 @@ describe("shard log", () => {
     expect(got).toEqual(["x".repeat(3000), big, "z".repeat(5000)]);
   });
 
+  test("a newest segment cut inside its header (crash while creating it) is removed, not fatal", () => {
+    const { rings, writers, rep } = setup(1, 1 << 16, 1 << 20);
+    for (let i = 0; i < 5; i++) append(rings[0], `v${i}`);
+    rep.round();
+    writers[0].close();
+    const next = join(dir, "shard-0", "seg-00000000000000000006.log");
+    writeFileSync(next, new Uint8Array([0x4d, 0x4b, 0x4c, 0x4f])); // 4 bytes of a header
+    let n = 0;
+    const res = recoverShard(dir, 0, null, 0n, () => n++);
+    expect(n).toBe(5);
+    expect(res.nextLsn).toBe(6n);
+    expect(res.tornBytes).toBe(4);
+    expect(listSegments(dir, 0).length).toBe(1);
+    // The same damage in a segment that is not the newest stays fatal.
+    writeFileSync(next, new Uint8Array([0x4d, 0x4b]));
+    writeFileSync(join(dir, "shard-0", "seg-00000000000000000007.log"), new Uint8Array(0));
+    expect(() => recoverShard(dir, 0, null, 0n, () => {})).toThrow(LogCorruption);
+  });
+
   test("recovery skips records covered by a snapshot and removes old segments", () => {
     const { rings, writers, rep } = setup(1, 1 << 16, 1500);
     for (let i = 0; i < 200; i++) {
