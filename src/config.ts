@@ -936,6 +936,8 @@ export class Config implements Settings {
   readonly aclPubsubDefault!: string;
   /** `user` lines of the config file (their arguments), applied by src/acl/state.ts at start. */
   userLines: string[][] = [];
+  /** Where each of userLines was written (src/acl/startup_check.ts quotes it; main thread only). */
+  userSources: { file: string; line: number; text: string }[] = [];
   readonly timeout!: number;
   readonly tcpKeepalive!: number;
   readonly tcpBacklog!: number;
@@ -1016,6 +1018,7 @@ export class Config implements Settings {
     for (const d of directives) {
       if (d.name === "user" && d.args.length >= 1) {
         config.userLines.push([...d.args]);
+        config.userSources.push({ file: d.file, line: d.line, text: d.text });
         continue;
       }
       const spec = findSetting(d.name);

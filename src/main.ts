@@ -18,6 +18,7 @@ import type { DurableInit, RecoveryReport } from "./log/durable_threads.ts";
 import type { DurableWorkerInit } from "./server/durable.ts";
 import { parseCidrList } from "./server/admission.ts";
 import { checkedTlsSetup, tlsStartupError } from "./server/tls.ts";
+import { enforceAclStartup } from "./acl/startup_check.ts";
 
 
 function randomHex(n: number): string {
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
   }
   setLogLevel(cfg.loglevel);
   checkListeningPolicy(cfg);
+  await enforceAclStartup(cfg); // a bad `user` line or aclfile: Redis's error, exit 1
   const workers = cfg.shardWorkers;
   const ks = createKeyspaceBuffers(workers, cfg.databases);
   const durable = cfg.durability !== "none" ? await startDurable(cfg, workers, ks) : null;

@@ -49,6 +49,8 @@ describe("ACL SETUSER / GETUSER / LIST / USERS", () => {
           "ACL SETUSER e1 #abc", "ACL SETUSER e1 !abc", "ACL SETUSER e1 +config|get|x", "ACL SETUSER e1 +nosuch",
           "ACL SETUSER e1 -select|0", "ACL SETUSER e1 %X~a", "ACL SETUSER e1 %~a", "ACL SETUSER e1 allkeys %R~x",
           "ACL SETUSER e1 (~x", "ACL SETUSER e1 (foo)", "ACL SETUSER e1 -@nonexist", "ACL SETUSER e1 +", "ACL SETUSER e1",
+          "ACL SETUSER e1 +get|", "ACL SETUSER e1 +config|", "ACL SETUSER e1 +select|0|1", "ACL SETUSER e1 +config|nosuch|x",
+          "ACL SETUSER e1 -config|get|x", "ACL SETUSER e1 -get|x", "ACL SETUSER e1 -config|", "ACL SETUSER e1 +nosuch|x",
           "ACL SETUSER e2 %RW~a %W~b &a allchannels", "ACL GETUSER e2",
           "ACL SETUSER e3 resetpass nopass resetkeys ~x resetchannels clearselectors (~a +get) (%R~b +@read)", "ACL GETUSER e3",
           "ACL SETUSER e3 clearselectors off", "ACL LIST",

@@ -6,8 +6,9 @@
 // applies the same operation in the same order, so the stores stay identical. Sessions of a changed
 // user pick the new user up at once; sessions of a deleted user are closed; subscribers that lost
 // a channel they are subscribed to are closed (Redis 7.0's ACLKillPubsubClientsIfNeeded).
+//
+// ACL LOG: one log for the whole server, kept by worker 0 (src/acl/log.ts).
 
-import { readFileSync } from "node:fs";
 import type { CommandSpec } from "../commands/spec.ts";
 import { keyIndexesOf } from "../commands/spec.ts";
 import { keyFlagsAt } from "../commands/command_docs.ts";
@@ -15,6 +16,8 @@ import type { Exec } from "../server/exec.ts";
 import type { Session } from "../server/session.ts";
 import { Stat } from "../server/stats.ts";
 import { clientInfoLine } from "../server/client_info.ts";
+import { type AclLogEntry, AclLog, aclNow, batchMax, logOwner, sameDenial } from "./log.ts";
+import { bothUsersAndAclfile, configuredUsers, readAclFile } from "./startup.ts";
 import {
   type AclUser, AclStore, KeyPerm, type Selector, selectorAllowsChannel, selectorAllowsCommand, selectorAllowsKey,
 } from "./users.ts";
@@ -23,32 +26,21 @@ export type AclPeerRequest =
   | { kind: "aclSetUser"; name: string; args: string[]; self: number }
   | { kind: "aclDelUsers"; names: string[]; self: number }
   | { kind: "aclLoad"; text: string; self: number }
-  | { kind: "aclLogGet" }
-  | { kind: "aclLogReset" };
-
-export interface AclLogEntry {
-  count: number;
-  reason: string;
-  context: string;
-  object: string;
-  username: string;
-  createdMs: number;
-  updatedMs: number;
-  clientInfo: string;
-}
+  | { kind: "aclLogAdd"; entries: AclLogEntry[] }
+  | { kind: "aclLogSync" }
+  | { kind: "aclLogGet"; count: number }
+  | { kind: "aclLogReset"; at: number };
 
 export const Denied = { ok: 0, cmd: 1, key: 2, auth: 3, channel: 4 } as const;
 
-const logGroupMs = 60_000;
-export const aclLogMaxLen = 128;
-
 export class AclState {
   readonly store: AclStore;
-  log: AclLogEntry[] = [];
+  /** The server's ACL log: its entries live on the owner worker only (empty elsewhere). */
+  readonly log = new AclLog();
+  /** Denials not yet sent to the owner (non-owner workers), oldest first. */
+  private pending: AclLogEntry[] = [];
   /** The key index or channel index that failed in the last check. */
   errPos = 0;
-  /** acllog-max-len. */
-  maxLen = aclLogMaxLen;
 
   constructor(x: Exec) {
     this.store = new AclStore(x.table);
@@ -56,10 +48,9 @@ export class AclState {
     if (x.cfg.requirepass !== "") this.store.setRequirepass(x.cfg.requirepass);
   }
 
-  /** acllog-max-len and acl-pubsub-default (at start and on CONFIG SET). */
+  /** acllog-max-len and acl-pubsub-default (at start and on CONFIG SET; the log is trimmed at its next entry). */
   applyConfig(x: Exec): void {
-    this.maxLen = x.cfg.acllogMaxLen;
-    if (this.log.length > this.maxLen) this.log.length = this.maxLen;
+    this.log.setMaxLen(x.cfg.acllogMaxLen, aclNow());
     this.store.catalog.allChannelsByDefault = x.cfg.aclPubsubDefault === "allchannels";
   }
 
@@ -70,22 +61,38 @@ export class AclState {
     s.aclAll = u.unrestricted;
   }
 
+  /** Logs a denial: on the owner at once, elsewhere in this turn's batch for the owner. */
   addLog(x: Exec, s: Session, reason: string, context: string, object: string, username: string): void {
-    const now = Date.now();
-    for (const e of this.log) {
-      if (e.reason === reason && e.context === context && e.object === object && e.username === username &&
-        now - e.updatedMs < logGroupMs) {
-        e.count++;
-        e.updatedMs = now;
-        e.clientInfo = clientInfoLine(x, s, now);
-        // The updated entry moves to the head, as Redis.
-        this.log.splice(this.log.indexOf(e), 1);
-        this.log.unshift(e);
-        return;
-      }
+    const at = aclNow();
+    const e: AclLogEntry = { count: 1, reason, context, object, username, at, clientInfo: clientInfoLine(x, s, Math.floor(at)) };
+    if (x.workers === 1) {
+      this.log.add(e);
+      return;
     }
-    this.log.unshift({ count: 1, reason, context, object, username, createdMs: now, updatedMs: now, clientInfo: clientInfoLine(x, s, now) });
-    if (this.log.length > this.maxLen) this.log.length = this.maxLen;
+    if (x.worker === logOwner) {
+      this.log.receive(e, at);
+      return;
+    }
+    const p = this.pending;
+    const last = p.length > 0 ? p[p.length - 1] : undefined;
+    if (last !== undefined && sameDenial(last, e)) {
+      // A repeat of the previous denial (a brute-force AUTH loop): what the owner would do with it.
+      last.count++;
+      last.at = at;
+      last.clientInfo = e.clientInfo;
+      return;
+    }
+    p.push(e);
+    if (p.length === 1) queueMicrotask(() => this.flush(x));
+    else if (p.length >= batchMax) this.flush(x);
+  }
+
+  /** Sends the pending denials to the owner (a peer request whose answers are not needed). */
+  flush(x: Exec): void {
+    if (this.pending.length === 0) return;
+    const entries = this.pending;
+    this.pending = [];
+    void x.peers.broadcast({ kind: "aclLogAdd", entries });
   }
 }
 
@@ -179,6 +186,7 @@ export function aclDenied(x: Exec, s: Session, spec: CommandSpec, argv: Uint8Arr
   const acl = x.acl;
   const r = checkUser(acl, u, spec, argv);
   if (r === Denied.ok) return null;
+  s.lastCmd = spec.full!; // as Redis's lastcmd: the refused command (client-info shows it)
   logDenial(x, s, u, r, spec, argv, context);
   if (r === Denied.cmd) return `NOPERM this user has no permissions to run the '${spec.full}' command`;
   if (r === Denied.key) return "NOPERM this user has no permissions to access one of the keys used as arguments";
@@ -196,6 +204,7 @@ export function aclExecDenied(x: Exec, s: Session, spec: CommandSpec, argv: Uint
   if (u === null) return null;
   const r = checkUser(x.acl, u, spec, argv);
   if (r === Denied.ok) return null;
+  s.lastCmd = "exec"; // Redis's client-info names EXEC here
   logDenial(x, s, u, r, spec, argv, "multi");
   return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. " +
     `This command is no longer allowed for the following reason: ${execReasons[r]}`;
@@ -221,10 +230,16 @@ function logDenial(x: Exec, s: Session, u: AclUser, r: number, spec: CommandSpec
   acl.addLog(x, s, reason, context, object, u.name);
 }
 
-/** A failed AUTH / HELLO AUTH: counted and logged as Redis does (reason auth, object AUTH). */
-export function authFailed(x: Exec, s: Session, username: string): void {
+/**
+ * A failed AUTH / HELLO AUTH: counted and logged as Redis does (reason auth, object the command name
+ * as the client spelled it, context multi inside EXEC). Without argv0 the object is "AUTH".
+ */
+export function authFailed(x: Exec, s: Session, username: string, argv0: Uint8Array | null = null): void {
   x.stats.add(Stat.aclAccessDeniedAuth);
-  x.acl.addLog(x, s, "auth", "toplevel", "AUTH", username);
+  const object = argv0 === null ? "AUTH" : latin1(argv0);
+  // client-info names the failing command (EXEC when it ran inside a transaction), as Redis's lastcmd
+  s.lastCmd = s.inExec ? "exec" : object.toLowerCase() === "hello" ? "hello" : "auth";
+  x.acl.addLog(x, s, "auth", s.inExec ? "multi" : "toplevel", object, username);
 }
 
 // ---- applying changes on every worker ------------------------------------------------------------
@@ -297,36 +312,43 @@ export function answerAclPeer(w: AclHost, req: AclPeerRequest): unknown {
       resync(w, req.self);
       return null;
     }
+    case "aclLogAdd": {
+      if (w.x.worker !== logOwner) return null;
+      const now = aclNow();
+      for (const e of req.entries) acl.log.receive(e, now);
+      return null;
+    }
+    case "aclLogSync":
+      return null; // a barrier (src/acl/log.ts)
     case "aclLogGet":
-      return acl.log;
+      return w.x.worker === logOwner ? acl.log.view(req.count) : null;
     case "aclLogReset":
-      acl.log = [];
+      if (w.x.worker === logOwner) acl.log.reset(req.at);
       return null;
   }
 }
 
 /**
  * The worker's ACL state at start: `user` lines of the config file, then the aclfile (Redis refuses
- * both at once), then requirepass for the default user. A bad line stops the server.
+ * both at once), then requirepass for the default user. The main thread has already refused a bad
+ * configuration with Redis's words (src/acl/startup_check.ts); what fails here (a file changed in
+ * between) stops the worker.
  */
 export function createAclState(x: Exec): AclState {
   const acl = new AclState(x);
   const lines = x.cfg.userLines;
-  if (lines.length > 0 && x.cfg.aclfile !== "") {
-    throw new Error("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.");
+  if (lines.length > 0 && x.cfg.aclfile !== "") throw new Error(bothUsersAndAclfile);
+  if (lines.length > 0) {
+    const loaded = configuredUsers(acl.store, lines);
+    if ("errors" in loaded) throw new Error(loaded.errors[0]);
+    acl.store.replaceAll(loaded.users);
   }
-  let text = lines.map((l) => ["user", ...l].join(" ")).join("\n");
   if (x.cfg.aclfile !== "") {
-    try {
-      text = readFileSync(x.cfg.aclfile, "latin1");
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e; // Redis starts with an absent file
-      text = "";
-    }
+    const read = readAclFile(x.cfg.aclfile);
+    const users = "error" in read ? read.error : acl.store.parseFile(read.text, x.cfg.aclfile);
+    if (typeof users === "string") throw new Error(`Aborting Redis startup because of ACL errors: ${users}`);
+    acl.store.replaceAll(users);
   }
-  const users = acl.store.parseFile(text, x.cfg.aclfile !== "" ? x.cfg.aclfile : "config");
-  if (typeof users === "string") throw new Error(`Error loading ACL users: ${users}`);
-  if (users.length > 0) acl.store.replaceAll(users);
   if (x.cfg.requirepass !== "") acl.store.setRequirepass(x.cfg.requirepass);
   return acl;
 }

@@ -250,31 +250,37 @@ export function applySelectorRule(cat: AclCatalog, sel: Selector, op: string): v
       for (const id of ids) setCommand(sel, cat.table.all[id], allow);
       return;
     }
-    const bar = name.indexOf("|");
+    const bar = name.lastIndexOf("|");
     if (bar < 0) {
       const spec = cat.table.byFullName(name);
       if (spec === undefined || spec.parent !== undefined) throw new AclError(errUnknown);
       setCommand(sel, spec, allow);
       return;
     }
-    const parentName = name.slice(0, bar);
-    const rest = name.slice(bar + 1);
-    const parent = cat.table.byFullName(parentName);
-    if (parent === undefined || parent.parent !== undefined) throw new AclError(errUnknown);
-    if (parent.subcommands && parent.subcommands.length > 0) {
-      if (rest.includes("|")) throw new AclError(errFirstArgOfSub);
+    if (!allow) {
+      // Only a subcommand can be removed (first arguments can only be allowed, Redis 7.0).
       const sub = cat.table.byFullName(name);
-      if (sub === undefined) throw new AclError(errUnknown);
-      setCommand(sel, sub, allow);
+      if (sub === undefined || sub.parent === undefined) throw new AclError(errUnknown);
+      setCommand(sel, sub, false);
       return;
     }
-    // First argument of a command without subcommands: only allowing is supported (Redis 7.0).
-    if (!allow || rest === "" || rest.includes("|")) throw new AclError(errUnknown);
-    if (sel.cmds[parent.id!] === 1) return;
+    // As Redis: split at the last '|'; "config|get|x" names a first argument of a subcommand.
+    const base = cat.table.byFullName(name.slice(0, bar));
+    const rest = name.slice(bar + 1);
+    if (base === undefined) throw new AclError(errUnknown);
+    if (base.parent !== undefined) throw new AclError(errFirstArgOfSub);
+    if (rest === "") throw new AclError(errSyntax);
+    if (base.subcommands && base.subcommands.length > 0) {
+      const sub = cat.table.byFullName(name);
+      if (sub === undefined) throw new AclError(errUnknown);
+      setCommand(sel, sub, true);
+      return;
+    }
+    if (sel.cmds[base.id!] === 1) return;
     sel.firstArgs ??= new Map();
-    const l = sel.firstArgs.get(parent.id!) ?? [];
+    const l = sel.firstArgs.get(base.id!) ?? [];
     if (!l.includes(rest)) l.push(rest);
-    sel.firstArgs.set(parent.id!, l);
+    sel.firstArgs.set(base.id!, l);
     return;
   }
   throw new AclError(errSyntax);

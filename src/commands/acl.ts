@@ -3,13 +3,15 @@
 // worker applies them (src/acl/state.ts); the reply waits for all workers.
 
 import { randomBytes } from "node:crypto";
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec, ReplyFn } from "../server/exec.ts";
 import { Err, latin1 } from "./util.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { redactArg, replyHelp, subcommandSyntaxError } from "./connection.ts";
-import { type AclLogEntry, checkUser, Denied } from "../acl/state.ts";
+import { checkUser, Denied } from "../acl/state.ts";
+import { type AclLogEntry, aclNow, logOwner } from "../acl/log.ts";
+import { readAclFile } from "../acl/startup.ts";
 import { describeChannels, describeCommands, describeKeys, describeUser, userFlags, type Selector } from "../acl/users.ts";
 
 const ok: ReplyFn = (x) => x.out.ok();
@@ -130,8 +132,9 @@ function genpassCommand(x: Exec, argv: Uint8Array[]): void {
   x.out.bulkString(randomBytes(Math.ceil(chars / 2)).toString("hex").slice(0, chars));
 }
 
-function replyLog(x: Exec, entries: AclLogEntry[], count: number): void {
-  const now = Date.now();
+/** ACL LOG's reply in Redis 7.0's shape: seven fields per entry (no entry-id or timestamps: 7.2's). */
+function replyLog(x: Exec, entries: readonly AclLogEntry[], count: number): void {
+  const now = aclNow();
   const n = Math.min(count, entries.length);
   const out = x.out;
   out.arrayHeader(n);
@@ -149,31 +152,49 @@ function replyLog(x: Exec, entries: AclLogEntry[], count: number): void {
     out.bulkString("username");
     out.bulkString(e.username);
     out.bulkString("age-seconds");
-    out.double((now - e.createdMs) / 1000);
+    out.double((now - e.at) / 1000);
     out.bulkString("client-info");
     out.bulkString(e.clientInfo);
   }
 }
 
+/**
+ * ACL LOG [count | RESET]. The log lives on worker 0 (src/acl/state.ts); with several workers the
+ * read or reset follows a barrier so that every denial sent before it has reached the log.
+ */
 function logCommand(x: Exec, argv: Uint8Array[]): void | Promise<ReplyFn> {
   let count = 10;
+  let reset = false;
   if (argv.length === 3) {
-    if (latin1(argv[2]).toLowerCase() === "reset") {
-      return x.peers.broadcast({ kind: "aclLogReset" }).then(() => ok);
+    if (latin1(argv[2]).toLowerCase() === "reset") reset = true;
+    else {
+      const v = parseInt64(argv[2], 0, argv[2].length);
+      if (v === null || typeof v === "bigint") {
+        x.out.error(Err.notInt);
+        return;
+      }
+      count = Math.max(0, v); // a negative count lists nothing, as Redis
     }
-    const v = parseInt64(argv[2], 0, argv[2].length);
-    if (v === null || typeof v === "bigint") {
-      x.out.error(Err.notInt);
-      return;
-    }
-    count = Math.max(0, v); // a negative count lists nothing, as Redis
   } else if (argv.length > 3) {
     subcommandSyntaxError(x, argv);
     return;
   }
-  return x.peers.broadcast({ kind: "aclLogGet" }).then((r) => {
-    const all = (r as AclLogEntry[][]).flat().sort((a, b) => b.updatedMs - a.updatedMs).slice(0, x.acl.maxLen);
-    return (x2: Exec) => replyLog(x2, all, count);
+  const log = x.acl.log;
+  if (x.workers === 1) {
+    if (!reset) replyLog(x, log.entries, count);
+    else {
+      log.reset(aclNow());
+      x.out.ok();
+    }
+    return;
+  }
+  const at = aclNow();
+  x.acl.flush(x); // this worker's own pending denials go first
+  const sync = x.peers.broadcast({ kind: "aclLogSync" });
+  if (reset) return sync.then(() => x.peers.broadcast({ kind: "aclLogReset", at })).then(() => ok);
+  return sync.then(() => x.peers.broadcast({ kind: "aclLogGet", count })).then((r) => {
+    const entries = r[logOwner] as AclLogEntry[];
+    return (x2: Exec) => replyLog(x2, entries, count);
   });
 }
 
@@ -210,30 +231,18 @@ function loadCommand(x: Exec): void | Promise<ReplyFn> {
     x.out.error("ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.");
     return;
   }
-  let text: string;
-  try {
-    text = readFileSync(file, "latin1");
-  } catch (e) {
-    x.out.error(`ERR Error loading ACLs, opening file '${file}': ${strerror(e)}`);
+  const read = readAclFile(file);
+  if ("error" in read) {
+    x.out.error(`ERR ${read.error}`);
     return;
   }
+  const text = read.text;
   const users = x.acl.store.parseFile(text, file);
   if (typeof users === "string") {
     x.out.error(`ERR ${users}`);
     return;
   }
   return x.peers.broadcast({ kind: "aclLoad", text, self: x.s.id }).then(() => ok);
-}
-
-/** C's strerror text for the errors a file open meets. */
-function strerror(e: unknown): string {
-  switch ((e as NodeJS.ErrnoException).code) {
-    case "ENOENT": return "No such file or directory";
-    case "EACCES": return "Permission denied";
-    case "EISDIR": return "Is a directory";
-    case "ENOTDIR": return "Not a directory";
-    default: return (e as Error).message;
-  }
 }
 
 function saveCommand(x: Exec): void {

@@ -112,11 +112,11 @@ function selectCommand(x: Exec, argv: Uint8Array[]): void {
 // ---- AUTH, HELLO, RESET ---------------------------------------------------------------------------
 
 /** ACLAuthenticateUser: on success the session is authenticated as the user (src/acl/state.ts). */
-function authenticate(x: Exec, user: Uint8Array, pass: Uint8Array): boolean {
+function authenticate(x: Exec, user: Uint8Array, pass: Uint8Array, argv0: Uint8Array): boolean {
   const name = latin1(user); // user names are case-sensitive
   const u = x.acl.store.check(name, pass);
   if (u === null) {
-    authFailed(x, x.s, name);
+    authFailed(x, x.s, name, argv0); // ACL LOG names the command as the client typed it
     return false;
   }
   x.s.authenticated = true;
@@ -149,7 +149,7 @@ function authCommand(x: Exec, argv: Uint8Array[]): void {
     user = args[1];
     pass = args[2];
   }
-  if (authenticate(x, user, pass)) x.out.ok();
+  if (authenticate(x, user, pass, argv[0])) x.out.ok();
   else x.out.error(wrongPassError);
 }
 const defaultUser = bytes("default");
@@ -189,7 +189,7 @@ function helloCommand(x: Exec, argv: Uint8Array[]): void {
       return;
     }
   }
-  if (user !== null && pass !== null && !authenticate(x, user, pass)) {
+  if (user !== null && pass !== null && !authenticate(x, user, pass, argv[0])) {
     x.out.error(wrongPassError);
     return;
   }

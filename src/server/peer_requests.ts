@@ -61,7 +61,7 @@ export function answerPeerRequest(w: WorkerServer, req: PeerRequest): unknown {
       return x.worker === req.worker ? serveForPeer(x, req.clientId, req.db, req.key) : 0;
     case "clientUnblock":
       return unblockClient(x, req.id, req.error);
-    case "aclSetUser": case "aclDelUsers": case "aclLoad": case "aclLogGet": case "aclLogReset":
+    case "aclSetUser": case "aclDelUsers": case "aclLoad": case "aclLogAdd": case "aclLogSync": case "aclLogGet": case "aclLogReset":
       return answerAclPeer(w, req);
     default: {
       const never: never = req;

@@ -10,9 +10,13 @@
 // - TLS 1.2 is the minimum. tls-protocols chooses TLSv1.2 and/or TLSv1.3 through SSL_OP_NO_* bits in
 //   secureOptions (Bun has no minVersion for servers). TLSv1 and TLSv1.1, which Redis still accepts,
 //   are refused.
-// - tls-ciphers (TLS 1.2 and below) goes to BoringSSL's cipher list. BoringSSL has no setting for
-//   TLS 1.3 suites (it always offers its three), so tls-ciphersuites is enforced after the handshake:
-//   a TLS 1.3 connection that negotiated a suite outside the list is closed (checkHandshake).
+// - tls-ciphers (TLS 1.2 and below) goes to BoringSSL's cipher list: a client offering only ciphers
+//   outside it is refused in the handshake, as by Redis. BoringSSL has no setting for TLS 1.3 suites
+//   (it always offers its three and picks one itself), so tls-ciphersuites cannot steer the choice:
+//   the directive is accepted (names checked), the main thread logs tls13SuitesWarning at startup,
+//   and a TLS 1.3 connection that negotiated a suite outside the list is closed after the handshake
+//   (checkHandshake). A client offering only listed suites is served; one offering several may land
+//   on an unlisted one and be closed where Redis would have picked a listed one.
 // - tls-auth-clients: "yes" asks for a certificate and BoringSSL refuses a client without a valid
 //   one; "optional" asks for one and lets the handshake finish either way, and checkHandshake closes
 //   a connection whose client sent a certificate the CA did not sign; "no" does not ask.
@@ -22,6 +26,7 @@
 import { readFileSync } from "node:fs";
 import type { Socket, TLSOptions } from "bun";
 import type { Config } from "../config.ts";
+import { log } from "./log.ts";
 
 /** The CONFIG SET veto text Redis 7.0 gives for any TLS configuration it could not apply. */
 export const tlsUpdateError = "Unable to update TLS configuration. Check server logs.";
@@ -37,6 +42,11 @@ const SSL_OP_NO_TLSv1_3 = 0x20000000;
 
 /** The TLS 1.3 suites BoringSSL implements (IANA names, as tls-ciphersuites and OpenSSL spell them). */
 export const tls13Suites: readonly string[] = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"];
+
+/** Logged at startup when tls-ciphersuites is set (see the top of this file). */
+export const tls13SuitesWarning = "tls-ciphersuites is set, but TLS 1.3 cipher suites are fixed by the TLS library " +
+  `(BoringSSL, Bun's), which offers ${tls13Suites.join(", ")} and picks one itself: a TLS 1.3 connection that ` +
+  "negotiates a suite not listed is closed after its handshake. To choose ciphers, use tls-protocols TLSv1.2 with tls-ciphers.";
 
 /** Everything a worker needs to listen with TLS and to judge a finished handshake. */
 export interface TlsSetup {
@@ -141,12 +151,14 @@ export function probeTlsOptions(options: TLSOptions): string | null {
   }
 }
 
-/** buildTlsSetup, then the BoringSSL probe. */
+/** buildTlsSetup, then the BoringSSL probe. On the main thread (startup) it also logs tls13SuitesWarning. */
 export function checkedTlsSetup(cfg: Config): TlsResult {
   const built = buildTlsSetup(cfg);
   if (!built.ok) return built;
   const probe = probeTlsOptions(built.setup.options);
-  return probe === null ? built : { ok: false, error: probe };
+  if (probe !== null) return { ok: false, error: probe };
+  if (Bun.isMainThread && built.setup.suites !== null) log("warning", tls13SuitesWarning);
+  return built;
 }
 
 /**
