@@ -165,16 +165,20 @@ function tlsServerArgs(tls: TlsBench, role: ServerRole): string[] {
     "--tls-key-file", join(tls.dir, "server.key"), "--tls-ca-cert-file", join(tls.dir, "ca.crt")];
 }
 
+/** --acl: a user that may do everything the benchmarks do, but is not `allcommands` (checked per command). */
+const aclBenchUser = ["bench", "on", ">bench", "~*", "&*", "+@all", "-@dangerous"];
+
 function serverSpecs(options: CompareOptions): Record<ServerRole, ServerSpec> {
   const memkeepArgs = ["--durability", options.durability, ...(options.encryption ? ["--encryption-at-rest", "yes"] : []), ...options.memkeepArgs];
   if (options.shardWorkers !== null) memkeepArgs.unshift("--shard-workers", String(options.shardWorkers));
   if (tlsBench !== null) memkeepArgs.push(...tlsServerArgs(tlsBench, "memkeep"));
+  if (options.acl) memkeepArgs.push("--user", ...aclBenchUser);
   const aof = options.durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", options.durability === "sync" ? "always" : "everysec"];
   return {
     redis: {
       role: "redis",
       command: ["redis-server", "--save", "", ...aof, "--bind", "127.0.0.1"],
-      extraArgs: tlsBench === null ? [] : tlsServerArgs(tlsBench, "redis"),
+      extraArgs: [...(tlsBench === null ? [] : tlsServerArgs(tlsBench, "redis")), ...(options.acl ? ["--user", ...aclBenchUser] : [])],
       cwd: repoDir,
     },
     memkeep: {
@@ -275,6 +279,7 @@ async function runOne(
   const outcome = await runBenchmark({
     port: tlsBench === null ? server.port : tlsBench.ports[role],
     tls: tlsBench?.client,
+    user: options.acl ? { name: "bench", pass: "bench" } : undefined,
     clients: options.clients,
     requests,
     keyspace: options.keyspace,
@@ -450,6 +455,7 @@ function render(report: Report): string {
       `redis-benchmark -c ${options.clients} -r ${options.keyspace}, ${options.keyspace.toLocaleString("en-US")} keys prefilled; ` +
         `medians of ${options.rounds} alternating round(s); ratio = memkeep / redis`,
     );
+    if (options.acl) facts.push(`as ACL user: redis-benchmark --user bench, both servers with \`user ${aclBenchUser.join(" ")}\``);
     if (options.tls) facts.push("over TLS: redis-benchmark --tls with client certificates, both servers on a tls-port with the same scripts/dev-certs.ts certificates");
   }
   out.push(...facts.map((f) => (md ? `- ${f}` : f)));

@@ -30,6 +30,8 @@ export interface CompareOptions {
   quick: boolean;
   /** Run redis-benchmark over TLS (tls-port, client certificates) against both servers. */
   tls: boolean;
+  /** Run redis-benchmark as a restricted ACL user (both servers get the same `user` line). */
+  acl: boolean;
   help: boolean;
 }
 
@@ -61,6 +63,9 @@ reporting medians; then a memory phase (1M x 16-byte keys with 100-byte values).
   --markdown               print Markdown for bench/RESULTS.md (command, date, machine, versions)
   --json PATH              where raw samples go (default bench/out/compare-<date>.json; "-" for none)
   --quick                  smoke run: 1 round, 10x fewer requests, 100000 keys in the memory phase
+  --acl                    redis-benchmark authenticates as a restricted ACL user on both servers
+                           (user bench on >bench ~* &* +@all -@dangerous): the permission check
+                           runs on every command
   --tls                    benchmark over TLS: both servers get a tls-port with certificates from
                            scripts/dev-certs.ts (client certificates required), and redis-benchmark
                            runs with --tls --cacert --cert --key
@@ -89,6 +94,7 @@ export function parseOptions(argv: readonly string[]): CompareOptions {
     jsonPath: defaultJsonPath(),
     quick: false,
     tls: false,
+    acl: false,
     help: false,
   };
   const explicit = new Set<string>();
@@ -126,6 +132,7 @@ export function parseOptions(argv: readonly string[]): CompareOptions {
       case "--json": { const v = value(); options.jsonPath = v === "-" ? null : v; break; }
       case "--quick": options.quick = true; break;
       case "--tls": options.tls = true; break;
+      case "--acl": options.acl = true; break;
       case "--help": case "-h": options.help = true; break;
       default: throw new Error(`unknown option ${flag}\n\n${usage}`);
     }

@@ -34,6 +34,8 @@ export interface BenchRun {
   timeoutMs: number;
   /** Connect with TLS, verifying the server with cacert and presenting cert/key. */
   tls?: BenchTls;
+  /** ACL user and password to authenticate as. */
+  user?: { name: string; pass: string };
 }
 
 export interface BenchTls {
@@ -53,6 +55,7 @@ export function benchmarkArgs(run: BenchRun): string[] {
     "-P", String(run.pipeline),
     "--csv",
   ];
+  if (run.user !== undefined) args.push("--user", run.user.name, "-a", run.user.pass);
   if (run.tls !== undefined) args.push("--tls", "--cacert", run.tls.cacert, "--cert", run.tls.cert, "--key", run.tls.key);
   if (run.builtin !== undefined) return [...args, "-t", run.builtin];
   if (run.command === undefined || run.command.length === 0) throw new Error("a run needs a builtin or a command");
