@@ -205,6 +205,37 @@ describe("who gets what", () => {
     });
   });
 
+  test("a list, zset or stream that arrives by RENAME, COPY or MOVE serves the client waiting on its new name", async () => {
+    await same(async (r) => {
+      await r.send("a", "BLPOP {k}dst 0");
+      await r.blocked(1);
+      await r.call("w", "RPUSH {k}src one two");
+      await r.call("w", "RENAME {k}src {k}dst");
+      await r.read("a");
+      await r.send("b", "BZPOPMIN {k}z2 0");
+      await r.blocked(1);
+      await r.call("w", "ZADD {k}z1 1 m");
+      await r.call("w", "COPY {k}z1 {k}z2");
+      await r.read("b");
+      await r.call("c", "SELECT 2");
+      await r.send("c", "XREAD BLOCK 0 STREAMS {k}s 0-0");
+      await r.blocked(1);
+      await r.call("w", "XADD {k}s 1-1 f v");
+      await r.call("w", "MOVE {k}s 2");
+      await r.read("c");
+      // A string under the waited name serves nobody; the waiter stays blocked.
+      await r.send("d", "BLPOP {k}str 0");
+      await r.blocked(1);
+      await r.call("w", "SET {k}x v");
+      await r.call("w", "RENAME {k}x {k}str");
+      r.log.push(`d silent: ${await r.silent("d")}`);
+      await r.call("w", "DEL {k}str");
+      await r.call("w", "RPUSH {k}str last");
+      await r.read("d");
+      await r.blocked(0);
+    });
+  });
+
   test("a push inside MULTI/EXEC serves the waiter after EXEC; the writer sees the list after serving", async () => {
     await same(async (r) => {
       await r.send("a", "BLPOP q 0");

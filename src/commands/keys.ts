@@ -23,7 +23,7 @@ import { parseInt64 } from "../../native-free/numbers.ts";
 import { stringMatchRange } from "../../native-free/glob.ts";
 import { Err, eqCI, int64Max, int64Min, latin1 } from "./util.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, signalModified } from "../server/signals.ts";
+import { notifyEvent, signalModified, signalReady } from "../server/signals.ts";
 import { replyHelp } from "./connection.ts";
 // server.ts imports the registry, which imports every group: modules that load keys.ts first must
 // load the registry (or groups.ts) before it, so serverCommands exists when groups.ts reads it.
@@ -192,6 +192,17 @@ function typeCommand(x: Exec, argv: Uint8Array[]): void {
 
 // ---- RENAME RENAMENX COPY MOVE ------------------------------------------------------------------
 
+/**
+ * A key that appeared under a new name (RENAME, COPY, MOVE) may serve clients blocked on that name,
+ * as Redis's dbAdd signals a list, sorted set or stream it adds.
+ */
+function readyIfBlockable(x: Exec, db: number, key: Uint8Array): void {
+  const slot = findRaw(x.ks, db, key);
+  if (slot < 0) return;
+  const type = x.ks.t.type(slot);
+  if (type === ObjType.list || type === ObjType.zset || type === ObjType.stream) signalReady(x, db, key);
+}
+
 function renameGeneric(x: Exec, argv: Uint8Array[], nx: boolean): void {
   const ks = x.ks;
   const db = x.s.db;
@@ -229,6 +240,7 @@ function renameGeneric(x: Exec, argv: Uint8Array[], nx: boolean): void {
   if (x.cfg.notifyKeyspaceEvents !== 0) notifyEvent(x, NOTIFY.newKey, "new", db, target);
   written(x, db, source, false, "rename_from");
   written(x, db, target, false, "rename_to");
+  readyIfBlockable(x, db, target);
   if (nx) x.out.int(1);
   else x.out.ok();
 }
@@ -285,6 +297,7 @@ function copyCommand(x: Exec, argv: Uint8Array[]): void {
     return;
   }
   written(x, dstDb, target, true, "copy_to");
+  readyIfBlockable(x, dstDb, target);
   x.out.int(1);
 }
 
@@ -312,6 +325,7 @@ function moveCommand(x: Exec, argv: Uint8Array[]): void {
   if (x.cfg.notifyKeyspaceEvents !== 0) notifyEvent(x, NOTIFY.newKey, "new", dstDb, key);
   written(x, db, key, false, "move_from");
   written(x, dstDb, key, false, "move_to");
+  readyIfBlockable(x, dstDb, key);
   x.out.int(1);
 }
 
