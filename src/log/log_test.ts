@@ -135,6 +135,39 @@ describe("frame files", () => {
       if (encrypted) expect(readFileSync(path).includes(Buffer.from("value-3"))).toBe(false);
     });
 
+    test(`${label}: a preallocated segment reads to a clean end; a torn frame inside the zeros is torn; close cuts the zeros`, () => {
+      const path = join(dir, "seg");
+      const keys = mkKeys();
+      const w = FrameWriter.create(path, FileKind.segment, 3, 100n, keys);
+      w.preallocate(4096);
+      const ends: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        w.append(rec(100 + i, `value-${i}`));
+        ends.push(w.size);
+      }
+      w.sync();
+      // While open: the file holds zeros after its frames, and reads as complete, not torn.
+      expect(statSync(path).size).toBeGreaterThan(ends[2]);
+      let r = readFrames(path, keys);
+      expect(r.torn).toBe(false);
+      expect(r.zeroTail).toBe(true);
+      expect(r.validEnd).toBe(ends[2]);
+      expect(r.bodies.length).toBe(3);
+      // A frame cut short inside the preallocated zeros (its fdatasync never returned) is a torn tail.
+      const bytes = readFileSync(path);
+      const cut = Buffer.from(bytes);
+      cut.fill(0, ends[1] + Math.floor((ends[2] - ends[1]) / 2), ends[2]);
+      writeFileSync(join(dir, "cut"), cut);
+      r = readFrames(join(dir, "cut"), keys);
+      expect(r.torn).toBe(true);
+      expect(r.validEnd).toBe(ends[1]);
+      w.close();
+      expect(statSync(path).size).toBe(ends[2]);
+      r = readFrames(path, keys);
+      expect(r.torn || r.zeroTail).toBe(false);
+      expect(r.bodies.length).toBe(3);
+    });
+
     test(`${label}: truncation anywhere in the last frame is a torn tail`, () => {
       const path = join(dir, "seg");
       const keys = mkKeys();

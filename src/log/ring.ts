@@ -9,6 +9,14 @@
 // The LSN counter lives here too (assigned under the shard lock); the durable LSN is published by
 // the replicator after fdatasync (and, in multi-AZ mode, the replicas' acks).
 //
+// Publication: commit() makes a record complete but not yet visible to the replicator; the producing
+// worker publishes its rings once at the end of its event-loop turn (after the I/O callbacks of that
+// turn have run: setImmediate), and a round takes records only up to the published head. So a group
+// commit carries everything one worker turn appended (the commands of every client whose data came
+// in together) instead of waking on the first record and leaving the rest of the turn for the next
+// fdatasync: fewer, fuller rounds, one doorbell per turn. The published head only moves forward
+// (several workers may publish one ring: compare-and-swap).
+//
 // Backpressure: a producer that finds the ring full waits (Atomics.wait, the shard lock held) until
 // the replicator frees space: writes stall rather than grow memory without bound. A record larger
 // than half the ring waits for the ring to drain and grows the buffer (growable SAB) to at least
@@ -20,6 +28,8 @@ const ctlBytes = 64;
 // Int32 words
 const wHead = 0;
 const wTail = 1;
+/** The head as last published to the replicator (<= wHead in ring order). */
+const wPublished = 2;
 /** Incremented by the replicator each time it frees space or publishes a durable LSN. */
 const wProgress = 4;
 const wCapLog2 = 5;
@@ -115,18 +125,43 @@ export class LogRing {
     }
   }
 
-  /** Publishes the record written at the reserved offset. */
+  /** Completes the record written at the reserved offset; publishRings() at turn end shows it. */
   commit(n: number, lsn: bigint): void {
     Atomics.store(this.i32, wHead, ((Atomics.load(this.i32, wHead) >>> 0) + n) | 0);
     Atomics.store(this.b64, bAppendedLsn, lsn);
+    if (!this.pending) {
+      this.pending = true;
+      unpublished.push(this);
+      if (!publishScheduled) {
+        publishScheduled = true;
+        setImmediate(publishRings);
+      }
+    }
+  }
+
+  /** This thread committed records the replicator has not been shown yet. */
+  private pending = false;
+
+  /** Shows every committed record to the replicator and rings its doorbell. */
+  publish(): void {
+    this.pending = false;
+    for (;;) {
+      const cur = Atomics.load(this.i32, wPublished);
+      const head = Atomics.load(this.i32, wHead);
+      const tail = Atomics.load(this.i32, wTail);
+      if ((head - tail) >>> 0 <= (cur - tail) >>> 0) break;
+      if (Atomics.compareExchange(this.i32, wPublished, cur, head) === cur) break;
+    }
     Atomics.add(this.bell, wDoorbell, 1);
-    if (Atomics.load(this.bell, wConsumerSleeping) === 1) Atomics.notify(this.bell, wDoorbell, 1);
+    // One wake per sleep: the producer that clears the flag notifies; the others see it cleared.
+    if (Atomics.load(this.bell, wConsumerSleeping) === 1 && Atomics.compareExchange(this.bell, wConsumerSleeping, 1, 0) === 1) {
+      Atomics.notify(this.bell, wDoorbell, 1);
+    }
   }
 
   private waitForSpace(): void {
+    this.publish();
     const seen = Atomics.load(this.i32, wProgress);
-    Atomics.add(this.bell, wDoorbell, 1);
-    Atomics.notify(this.bell, wDoorbell, 1);
     Atomics.wait(this.i32, wProgress, seen, 100);
   }
 
@@ -138,6 +173,7 @@ export class LogRing {
     this.sab.grow(ctlBytes + cap);
     Atomics.store(this.i32, wHead, 0);
     Atomics.store(this.i32, wTail, 0);
+    Atomics.store(this.i32, wPublished, 0);
     Atomics.store(this.i32, wCapLog2, 31 - Math.clz32(cap));
   }
 
@@ -164,7 +200,7 @@ export class LogRing {
   take(maxBytes: number): { pieces: Uint8Array[]; bytes: number; consumed: number } | null {
     const cap = this.capacity;
     let tail = Atomics.load(this.i32, wTail) >>> 0;
-    const head = Atomics.load(this.i32, wHead) >>> 0;
+    const head = Atomics.load(this.i32, wPublished) >>> 0;
     if (tail === head) return null;
     const pieces: Uint8Array[] = [];
     let bytes = 0;
@@ -206,6 +242,17 @@ export class LogRing {
     Atomics.notify(this.i32, wProgress);
   }
 
+}
+
+/** Rings this thread committed to since its last publication (see "Publication" above). */
+const unpublished: LogRing[] = [];
+let publishScheduled = false;
+
+/** End of a worker's loop turn (and before it stops): publishes every ring it appended to. */
+export function publishRings(): void {
+  publishScheduled = false;
+  for (let i = 0; i < unpublished.length; i++) unpublished[i].publish();
+  unpublished.length = 0;
 }
 
 /** The replicator's side of the shared doorbell. */

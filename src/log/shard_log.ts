@@ -117,6 +117,12 @@ export function removeSegmentsThrough(dir: string, shard: number, lsn: bigint): 
   return removed;
 }
 
+/**
+ * Zeros a segment grows by ahead of its frames: one size change (and metadata flush) per MiB of log
+ * instead of per group commit.
+ */
+const segmentPreallocBytes = 1 << 20;
+
 /** The replicator's writer of one shard's segments. */
 export class SegmentWriter {
   private w: FrameWriter | null = null;
@@ -126,6 +132,9 @@ export class SegmentWriter {
   private syncedFrames = 0;
   /** LSN of the last record written (not necessarily synced). */
   lastLsn = 0n;
+
+  /** Zero bytes a segment is extended by ahead of its frames (file.ts, preallocation). */
+  readonly preallocBytes = segmentPreallocBytes;
 
   constructor(readonly dir: string, readonly shard: number, readonly keys: KeyProvider | null, readonly segmentBytes: number) {
     mkdirSync(shardDir(dir, shard), { recursive: true });
@@ -137,6 +146,7 @@ export class SegmentWriter {
     const path = join(d, segmentName(firstLsn));
     if (existsSync(path)) unlinkSync(path); // an empty segment left by a crash right after creation
     const w = FrameWriter.create(path, FileKind.segment, this.shard, firstLsn, this.keys);
+    w.preallocate(Math.min(this.preallocBytes, this.segmentBytes >> 2));
     try {
       w.sync();
       syncDir(d);
@@ -180,6 +190,9 @@ export class SegmentWriter {
   rewind(): void {
     this.dirty = false;
     if (this.w === null) return;
+    // The failure may be a full disk: this segment stops reserving zeros (rewind released them), so
+    // the retry needs room for the frames only and other shards' reservations cannot starve it.
+    this.w.preallocate(0);
     this.w.rewind(this.syncedSize, this.syncedFrames);
   }
 

@@ -18,6 +18,7 @@ function append(ring: LogRing, payload: string): bigint {
   const lsn = ring.takeLsn();
   encodeRecord(ring.u8, at, lsn, 1, Op.put, p);
   ring.commit(n, lsn);
+  ring.publish(); // a worker does this at the end of its loop turn
   return lsn;
 }
 

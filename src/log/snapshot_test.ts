@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Keyspace, createKeyspaceBuffers } from "../keyspace/keyspace.ts";
 import { ObjEnc } from "../keyspace/table.ts";
-import { LogRing, Doorbell, createDoorbell } from "./ring.ts";
+import { LogRing, publishRings, Doorbell, createDoorbell } from "./ring.ts";
 import { Replicator, SegmentWriter, recoverShard, listSegments } from "./shard_log.ts";
 import { logDel, logPut, logFlush, logSwapDb } from "./effects.ts";
 import { Op } from "./record.ts";
@@ -66,6 +66,7 @@ describe("snapshots and recovery of a keyspace", () => {
         logDel(rings[ks.shardOf(key)], 1, Op.del, ks.physicalDb(db), key);
       };
       for (let i = 0; i < 3000; i++) write(i % 3, `key:${i}`, `v${i}`, i % 5 === 0 ? 4_000_000_000_000 + i : 0);
+      publishRings(); // the end of a worker turn
       rep.round();
       // Writes between snapshot chunks: updates, deletes, new keys that force table growth.
       const snaps = [0, 1].map((s) =>
@@ -79,6 +80,7 @@ describe("snapshots and recovery of a keyspace", () => {
               write(i % 3, `key:${(i * 7) % 5000}`, `late${i}`);
               if (i % 4 === 0) del(i % 3, `key:${(i * 13) % 3000}`);
             }
+            publishRings(); // the end of a worker turn
             rep.round();
           },
         }),
@@ -89,6 +91,7 @@ describe("snapshots and recovery of a keyspace", () => {
       ks.swapDb(0, 1);
       logSwapDb(rings[0], 1, 0, 1);
       write(0, "after-swap", "x");
+      publishRings(); // the end of a worker turn
       rep.round();
       for (const w of writers) w.close();
       const want = digest(ks);

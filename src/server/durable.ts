@@ -196,7 +196,7 @@ export class DurableWorker {
       queueMicrotask(done);
       return;
     }
-    const p = r.waitProgressAsync(seen, 1000);
+    const p = r.waitProgressAsync(seen, Infinity);
     if (p === null) queueMicrotask(done);
     else p.then(done, done);
   }

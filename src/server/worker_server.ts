@@ -27,6 +27,7 @@ import { installNotify } from "./notify.ts";
 import { unwatchAll } from "./watch.ts";
 import { log } from "./log.ts";
 import { DurableWorker, type DurableWorkerInit } from "./durable.ts";
+import { publishRings } from "../log/ring.ts";
 import { ctlF64LastSaveSec, ctlF64LogBytesSinceSnapshot, ctlF64SaveInProgress } from "../log/control.ts";
 import { trackInstantaneousMetrics } from "../commands/info.ts";
 import { installBlocking, unblockOnClose } from "./blocking.ts";
@@ -640,5 +641,6 @@ export class WorkerServer {
     for (const t of this.timers) clearInterval(t);
     this.listeners.stopAll(true);
     for (const s of this.sessions.values()) this.close(s);
+    publishRings(); // what this turn appended reaches the replicator before it drains and stops
   }
 }
