@@ -4,7 +4,7 @@
 // or SHUTDOWN. It is never on the per-command path.
 
 import { Config, ConfigError } from "./config.ts";
-import { createKeyspaceBuffers } from "./keyspace/keyspace.ts";
+import { createDirtyMap, createKeyspaceBuffers } from "./keyspace/keyspace.ts";
 import { createStatsBuffer } from "./server/stats.ts";
 import { createPubSubBuffers } from "./server/pubsub.ts";
 import { createBlockingBuffer } from "./server/blocking.ts";
@@ -236,7 +236,7 @@ async function startDurable(cfg: Config, workers: number, ks: ReturnType<typeof 
   };
   snapshotter.onerror = (e) => fatal(`snapshotter crashed: ${e.message}`);
   return {
-    workerInit: { rings, bell, control, epoch },
+    workerInit: { rings, dirty: rings.map(() => createDirtyMap()), bell, control, epoch },
     snapshot() {
       // One at a time: a request during a snapshot shares it.
       if (running !== null) return running;

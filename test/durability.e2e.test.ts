@@ -265,4 +265,40 @@ describe("a full disk", () => {
       execFileSync("umount", ["-l", mnt]);
     }
   }, 90_000);
+
+  test("a read of a clean key answers at once while another key's write waits for the disk; a read of that key waits with it", async () => {
+    const mnt = freshDir();
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", mnt]);
+    try {
+      const dir = join(mnt, "data");
+      mkdirSync(dir);
+      const s = await start(dir, ["--log-segment-bytes", "64kb", "--snapshot-log-bytes", "0"]);
+      // One hash tag: both keys live in the same shard (and the same shard log) at any worker count.
+      const w = await RespClient.connect(s.port);
+      expect(text(await w.call("SET", "{t}clean", "durable"))).toBe("+OK\r\n");
+      writeFileSync(join(mnt, "filler"), new Uint8Array(2_700_000));
+      let setReply: string | null = null;
+      const setDone = w.call("SET", "{t}big", "y".repeat(600_000)).then((r) => (setReply = text(r)));
+      await Bun.sleep(800);
+      expect(setReply).toBeNull(); // the disk cannot take its record: no acknowledgement
+      const r = await RespClient.connect(s.port);
+      const t0 = performance.now();
+      expect(text(await r.call("GET", "{t}clean"))).toBe("$7\r\ndurable\r\n");
+      expect(performance.now() - t0).toBeLessThan(500);
+      let bigReply: string | null = null;
+      const bigDone = r.call("STRLEN", "{t}big").then((b) => (bigReply = text(b)));
+      await Bun.sleep(500);
+      expect(bigReply).toBeNull(); // it would show a write that is not durable
+      rmSync(join(mnt, "filler"));
+      await Promise.all([setDone, bigDone]);
+      expect(setReply!).toBe("+OK\r\n");
+      expect(bigReply!).toBe(":600000\r\n");
+      w.close();
+      r.close();
+      await stop(s);
+    } finally {
+      for (const srv of live.splice(0)) await srv.stop();
+      execFileSync("umount", ["-l", mnt]);
+    }
+  }, 60_000);
 });

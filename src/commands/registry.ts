@@ -36,6 +36,7 @@ export class CommandTable {
     spec.id = this.all.length;
     spec.bits = flagsToBits(spec.flags);
     spec.lockMode = lockModeOf(spec);
+    spec.hasKeys = spec.firstKey > 0 || spec.keyIndexes !== undefined;
     spec.full = full;
     this.all.push(spec);
     this.byName.set(full, spec);

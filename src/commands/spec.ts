@@ -32,6 +32,8 @@ export interface CommandSpec {
   parent?: CommandSpec;
   /** Filled by the registry from `shards` and the key positions: LockMode. */
   lockMode?: number;
+  /** Filled by the registry: the command names keys (key positions or keyIndexes). */
+  hasKeys?: boolean;
   /** Filled by the registry: "get", or "config|get" for a subcommand. */
   full?: string;
 }

@@ -15,6 +15,14 @@ import { assert } from "../assert.ts";
 import { keyHashSlot } from "../../native-free/crc16.ts";
 import { Arena } from "./arena.ts";
 import { Table, dbCountMax, hashKey, ObjType } from "./table.ts";
+
+/** Key hash buckets of a shard's dirty-LSN map (Keyspace.dirty): 2^15, 256 KiB per shard. */
+export const dirtyBuckets = 1 << 15;
+const dirtyMask = dirtyBuckets - 1;
+/** A shard's dirty map: buckets, then its floor. */
+export function createDirtyMap(): SharedArrayBuffer {
+  return new SharedArrayBuffer(8 * (dirtyBuckets + 1));
+}
 import { typeOps } from "../types/registry.ts";
 import { lfuNew, lfuTouch, lruClock } from "./clock.ts";
 
@@ -84,8 +92,17 @@ export class Keyspace {
   countHits = false;
   hits = 0;
   misses = 0;
-  /** Bit per shard a command routed a key to since the last reset (the reply tracker reads it). */
+  /**
+   * The reply tracker (src/server/durable.ts). Conservative: a bit per shard whose whole log a reply
+   * must wait for (keyless commands that read a shard, transactions, asynchronous replies). Precise
+   * (durable mode): per shard, the highest LSN of a write to any key this batch's commands routed to
+   * (`dirty` maps key hash buckets to the LSN of their last logged change; its last slot is the
+   * shard's floor, the LSN of its last FLUSH/SWAPDB), so a read of a clean key does not wait for
+   * other keys' fsync.
+   */
   touchedShards = 0;
+  dirty: Float64Array[] | null = null;
+  needLsn: Float64Array = new Float64Array(0);
 
   constructor(bufs: KeyspaceBuffers) {
     this.ctl = new Int32Array(bufs.control);
@@ -105,7 +122,14 @@ export class Keyspace {
   route(key: Uint8Array): Table {
     this.h = hashKey(key);
     const shard = this.shardCount === 1 ? 0 : this.shardOf(key);
-    this.touchedShards |= 1 << shard;
+    const dirty = this.dirty;
+    if (dirty !== null) {
+      const d = dirty[shard];
+      const k = d[this.h & dirtyMask];
+      const f = d[dirtyMask + 1];
+      const lsn = k > f ? k : f;
+      if (lsn > this.needLsn[shard]) this.needLsn[shard] = lsn;
+    }
     // Our invariant, checked always: a table is only touched under its shard's lock (a spec with
     // wrong key positions or a missing `shards: "all"` would race with other workers).
     assert(Atomics.load(this.ctl, cLocks + shard * 16) !== 0, "keyspace: shard used without its lock");

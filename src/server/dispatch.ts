@@ -234,8 +234,9 @@ export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise
   if (ks.shardCount === 1 || mode === LockMode.all) {
     if (ks.shardCount === 1) ks.lock(0);
     else ks.lockAll();
-    // The reply tracker (src/server/durable.ts) holds replies that read or wrote a locked shard.
-    ks.touchedShards = -1;
+    // The reply tracker (src/server/durable.ts): keyed commands are tracked per key as they route;
+    // a keyless one (KEYS, SCAN, DBSIZE, RANDOMKEY...) may read anything in the shards it locks.
+    if (mode === LockMode.all || !spec.hasKeys) ks.touchedShards = -1;
     try {
       return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
     } finally {
@@ -261,7 +262,6 @@ export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise
     if (single >= 0) marks[single] = 0;
     if (single < 0) return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
     ks.lock(single);
-    ks.touchedShards |= 1 << single;
     try {
       return spec.handler(x, argv) as Promise<ReplyFn> | undefined;
     } finally {
@@ -269,10 +269,7 @@ export function execute(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise
     }
   }
   for (let sh = 0; sh < ks.shardCount; sh++) {
-    if (marks[sh] === 1) {
-      ks.lock(sh);
-      ks.touchedShards |= 1 << sh;
-    }
+    if (marks[sh] === 1) ks.lock(sh);
   }
   try {
     return spec.handler(x, argv) as Promise<ReplyFn> | undefined;

@@ -7,13 +7,18 @@
 // signal (src/server/notify.ts, src/keyspace/evict.ts) and so log a `del`; FLUSHDB/FLUSHALL are
 // logged in every shard's ring, SWAPDB in shard 0's.
 //
-// Reply tracker (durability sync): Keyspace.route() marks every shard a command touched. When a
-// session's replies are flushed, each marked shard's last appended LSN is what those replies depend
-// on: the session's own writes and any other client's write to that shard it may have read. If that
-// is not durable yet, the bytes wait in the session's `held` queue (in order; later replies queue
-// behind them, so session order is kept) and leave once the replicator publishes the LSN. Commands
-// keep executing meanwhile, so a pipeline shares one fsync. A read of a shard with nothing pending
-// replies at once. (Per-shard, not per-key: a read may wait for an unrelated write of its shard.)
+// Reply tracker (durability sync): each shard has a shared dirty map (Keyspace.dirty): key hash
+// bucket -> LSN of the last logged change to a key in it, plus a floor (the shard's last FLUSH or
+// SWAPDB). The log hook stores each record's LSN in its key's bucket; Keyspace.route() raises the
+// batch's need for the shard to the bucket's (or floor's) LSN. So a reply depends on the session's own
+// writes and on the last write of every key it read (another client's not yet durable SET of that
+// key, or a colliding key in the same bucket: a harmless extra wait). Keyless commands that read a
+// whole shard (KEYS, SCAN, DBSIZE...), transactions and asynchronous replies mark the shard instead
+// (touchedShards) and wait for everything appended to it. When a session's replies are flushed and
+// what they depend on is not durable yet, the bytes wait in the session's `held` queue (in order;
+// later replies queue behind them, so session order is kept) and leave once the replicator publishes
+// the LSN. Commands keep executing meanwhile, so a pipeline shares one fsync. A read of a clean key
+// replies at once.
 //
 // durability async: replies leave at once; writes are refused while the oldest record not yet
 // durable is older than durability-async-max-lag-ms.
@@ -25,10 +30,13 @@ import { LogRing } from "../log/ring.ts";
 import { logDel, logFlush, logPut, logSwapDb } from "../log/effects.ts";
 import { Op } from "../log/record.ts";
 import { typeOps } from "../types/registry.ts";
+import { dirtyBuckets } from "../keyspace/keyspace.ts";
 import { ctlAsync, ctlF64LastRoundMs, ctlLogFailing, logFailure } from "../log/control.ts";
 
 export interface DurableWorkerInit {
   rings: SharedArrayBuffer[];
+  /** Per shard: the dirty map (src/keyspace/keyspace.ts createDirtyMap). */
+  dirty: SharedArrayBuffer[];
   bell: SharedArrayBuffer;
   control: SharedArrayBuffer;
   epoch: number;
@@ -42,6 +50,7 @@ export interface HeldReply {
 
 export class DurableWorker {
   readonly rings: LogRing[];
+  readonly dirty: Float64Array[];
   readonly epoch: number;
   /** The durable actors' statistics (src/log/durable_threads.ts ctlF64* slots). */
   readonly control: Float64Array;
@@ -55,6 +64,7 @@ export class DurableWorker {
 
   constructor(init: DurableWorkerInit, private release: (s: Session, bytes: Uint8Array) => void) {
     this.rings = init.rings.map((r) => new LogRing(r, init.bell));
+    this.dirty = init.dirty.map((d) => new Float64Array(d));
     this.epoch = init.epoch;
     this.control = new Float64Array(init.control);
     this.controlI32 = new Int32Array(init.control);
@@ -75,6 +85,9 @@ export class DurableWorker {
     const ks = x.ks;
     const rings = this.rings;
     const epoch = this.epoch;
+    const dirty = this.dirty;
+    ks.dirty = dirty;
+    ks.needLsn = new Float64Array(rings.length);
     signalHooks.log = (_x, db, key) => {
       // Keep the caller's routing state: handlers may still use ks.t / ks.h after signalling.
       const t0 = ks.t;
@@ -83,8 +96,9 @@ export class DurableWorker {
       const t = ks.route(key);
       const pdb = ks.physicalDb(db);
       const slot = t.find(pdb, key, ks.h);
-      if (slot >= 0) logPut(rings[shard], epoch, t, slot);
-      else logDel(rings[shard], epoch, Op.del, pdb, key);
+      const lsn = Number(slot >= 0 ? logPut(rings[shard], epoch, t, slot) : logDel(rings[shard], epoch, Op.del, pdb, key));
+      dirty[shard][ks.h & (dirtyBuckets - 1)] = lsn;
+      if (lsn > ks.needLsn[shard]) ks.needLsn[shard] = lsn;
       this.notePending(shard);
       ks.t = t0;
       ks.h = h0;
@@ -92,14 +106,18 @@ export class DurableWorker {
     signalHooks.flushed = (_x, db) => {
       const pdb = db < 0 ? -1 : ks.physicalDb(db);
       for (let s = 0; s < rings.length; s++) {
-        logFlush(rings[s], epoch, pdb);
+        dirty[s][dirtyBuckets] = Number(logFlush(rings[s], epoch, pdb));
         ks.touchedShards |= 1 << s;
         this.notePending(s);
       }
     };
     signalHooks.swapped = (_x, a, b) => {
-      logSwapDb(rings[0], epoch, a, b);
-      for (let s = 0; s < rings.length; s++) ks.touchedShards |= 1 << s;
+      // SWAPDB moves every db's keys under other names: every shard's reads wait for it.
+      const lsn = Number(logSwapDb(rings[0], epoch, a, b));
+      for (let s = 0; s < rings.length; s++) {
+        if (lsn > dirty[s][dirtyBuckets]) dirty[s][dirtyBuckets] = lsn;
+        ks.touchedShards |= 1 << s;
+      }
       this.notePending(0);
     };
   }
@@ -137,17 +155,20 @@ export class DurableWorker {
   }
 
   /**
-   * The LSNs replies that touched `mask`'s shards must wait for, or null when all are durable.
+   * The LSNs a batch's replies must wait for, or null when all are durable: everything appended to
+   * the shards in `mask`, and per shard the precise need the batch gathered (which it resets).
    */
-  needFor(mask: number): bigint[] | null {
+  needFor(mask: number, precise: Float64Array): bigint[] | null {
     let need: bigint[] | null = null;
-    for (let s = 0; mask !== 0 && s < this.rings.length; s++, mask >>>= 1) {
-      if ((mask & 1) === 0) continue;
+    for (let s = 0; s < this.rings.length; s++, mask >>>= 1) {
+      const p = precise[s];
+      if ((mask & 1) === 0 && p === 0) continue;
+      precise[s] = 0;
       const r = this.rings[s];
-      const a = r.appendedLsn();
-      if (a > r.durableLsn()) {
+      const want = (mask & 1) !== 0 ? r.appendedLsn() : BigInt(p);
+      if (want > r.durableLsn()) {
         if (need === null) need = this.rings.map(() => 0n);
-        need[s] = a;
+        need[s] = want;
       }
     }
     return need;

@@ -223,6 +223,9 @@ export function execTransaction(x: Exec): void | Promise<ReplyFn> {
   markShards(x, s, m);
   const n = ks.shardCount;
   for (let sh = 0; sh < n; sh++) if (marks[sh] === 1) ks.lock(sh);
+  // The reply tracker: a transaction's replies (and a WATCH abort) may reflect any write to the shards
+  // it locked, queued keyless commands included: wait for their whole logs.
+  ks.touchedShards = -1;
   let pieces: Piece[] | null = null;
   try {
     const aborted = watchedKeysChanged(ks, s, ks.now);

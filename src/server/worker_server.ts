@@ -327,6 +327,7 @@ export class WorkerServer {
     x.ks.noTouch = s.noTouch;
     x.clock = performance.now();
     x.ks.touchedShards = 0;
+    x.ks.needLsn.fill(0);
     s.lastInteractionMs = Math.floor(x.clock + x.clockOffsetMs);
     while (!s.busy && !s.closed && !s.closeAfterReply && s.outQueuedBytes + s.heldBytes < this.pauseBytes) {
       let argv: Uint8Array[] | null;
@@ -421,7 +422,7 @@ export class WorkerServer {
       const mask = x.ks.touchedShards;
       x.ks.touchedShards = 0;
       if (out.len > 0 && !s.closed && s.socket && x.cfg.durability === "sync") {
-        const need = mask !== 0 ? d.needFor(mask) : null;
+        const need = d.needFor(mask, x.ks.needLsn);
         if (need !== null || s.held.length > 0) {
           d.hold(s, out.view().slice(), need);
           out.reset();
