@@ -12,7 +12,9 @@ import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec } from "../server/exec.ts";
 import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, signalModified } from "../server/signals.ts";
+import { notifyEvent, setEffect, signalModified, wantsEffect } from "../server/signals.ts";
+
+const hsetName = new TextEncoder().encode("HSET");
 import { Err, eqCI } from "./util.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { incrByFloat, LongDoubleKind, parseLongDouble } from "../../native-free/long_double.ts";
@@ -305,6 +307,7 @@ function hincrbyfloatCommand(x: Exec, argv: Uint8Array[]): void {
   for (let i = 0; i < text.length; i++) value[i] = text.charCodeAt(i);
   if (hashSet(t, slot, argv[2], value, x.cfg.hashMaxListpackEntries, x.cfg.hashMaxListpackValue) < 0) return failWrite(x, t, slot, mark);
   x.out.bulk(value);
+  if (wantsEffect(x)) setEffect(x, [hsetName, key, argv[2], value]); // the result, as Redis propagates it
   signalModified(x, x.s.db, key);
   notifyEvent(x, NOTIFY.hash, "hincrbyfloat", x.s.db, key);
 }
