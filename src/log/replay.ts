@@ -46,6 +46,12 @@ export class DeltaReplayer {
   /** Runs the delta record at `lsn` (payload as logged). Throws ReplayError when it cannot. */
   apply(lsn: bigint, payload: Uint8Array): void {
     const e = decodeDelta(payload);
+    this.run(lsn, e.db, e.key, e.argv);
+  }
+
+  /** Runs argv (a delta-able command on `key`) in physical db pdb; the reply is discarded. */
+  run(lsn: bigint, pdb: number, key: Uint8Array, argv: Uint8Array[]): void {
+    const e = { db: pdb, key, argv };
     if (e.argv.length < 2) throw new ReplayError(`LSN ${lsn}: delta with ${e.argv.length} arguments`);
     const spec = this.table.lookup(e.argv[0]);
     if (spec === undefined || spec.delta !== true) {

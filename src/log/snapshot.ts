@@ -14,8 +14,11 @@
 // absent at some moment of the walk (SCAN visits every key present for the whole walk), so its
 // records up to that moment end in a removal and replaying them from "absent" converges.
 // Only records in (S, maxE] need the per-key test; the trailer record (Op.snapshotEnd) states maxE.
-// FLUSHDB/FLUSHALL/SWAPDB during a walk break the per-key rule (one record changes many keys): the
-// walk watches their counter (control.ts ctlFlushes) and a walk that saw one is discarded and retried.
+// FLUSHDB/FLUSHALL during a walk break the per-key rule (one record removes keys visited before it
+// and not those visited after): the walk watches their counter (control.ts ctlFlushes), and a walk
+// that saw one is discarded and retried, a few times with a short pause, then the snapshot fails
+// (SAVE/BGSAVE report it; the next trigger tries again). SWAPDB needs no retry: entries and records
+// name physical dbs, and the db map taken at S plus the swapDb records after S give the final map.
 // Format 1 (no trailer) had every E = S, which the same rule reads correctly.
 //
 // File: <dir>/shard-<n>/snap-<S, 20 digits>.mks in the container format of src/log/file.ts (kind
@@ -39,7 +42,7 @@ const chunkBuckets = 256;
 /** Snapshot formats (append only): 1 = every key at the snapshot LSN; 2 = per-key LSNs + trailer. */
 export const SnapshotFormat = { v1: 1, perKeyLsn: 2 } as const;
 export const snapshotFormatVersion = SnapshotFormat.perKeyLsn;
-/** Walks discarded because a FLUSHDB/FLUSHALL/SWAPDB ran during them, before giving up. */
+/** Walks discarded because a FLUSHDB/FLUSHALL ran during them, before giving up. */
 const walkAttemptsMax = 8;
 
 export function snapshotName(lsn: bigint): string {
@@ -67,7 +70,7 @@ export interface SnapshotHooks {
   appendedLsn(): bigint;
   /** Called between chunks (e.g. to yield the thread); may be async-free no-op. */
   between?(): void;
-  /** FLUSHDB/FLUSHALL/SWAPDB count (read under the lock); a change during a walk retries it. */
+  /** FLUSHDB/FLUSHALL count (read under the lock); a change during a walk retries it. */
   flushCount?(): number;
 }
 
@@ -78,7 +81,7 @@ export interface SnapshotResult {
   lsn: bigint;
   /** The largest per-key LSN in the image (>= lsn). */
   maxLsn: bigint;
-  /** Walks discarded for a flush or swap during them. */
+  /** Walks discarded for a flush during them. */
   retries: number;
   keys: number;
   bytes: number;
@@ -133,7 +136,11 @@ export function writeSnapshot(ks: Keyspace, shard: number, dir: string, keys: Ke
   const t0 = performance.now();
   for (let attempt = 0; attempt < walkAttemptsMax; attempt++) {
     const r = walk(ks, shard, dir, keys, hooks);
-    if (r === null) continue; // a flush or swap ran during the walk: its image is discarded
+    if (r === null) {
+      // A flush ran during the walk: its image is discarded; let the flushing client move on first.
+      Bun.sleepSync(5 * (attempt + 1));
+      continue;
+    }
     const d = shardDir(dir, shard);
     renameSync(r.tmp, r.final);
     syncDir(d);
@@ -144,10 +151,10 @@ export function writeSnapshot(ks: Keyspace, shard: number, dir: string, keys: Ke
     removeSegmentsThrough(dir, shard, r.lsn);
     return { path: r.final, lsn: r.lsn, maxLsn: r.maxLsn, retries: attempt, keys: r.keys, bytes: r.bytes, ms: performance.now() - t0 };
   }
-  throw new SnapshotRetryExhausted(`snapshot of shard ${shard}: FLUSHDB/FLUSHALL/SWAPDB ran during each of ${walkAttemptsMax} attempts`);
+  throw new SnapshotRetryExhausted(`snapshot of shard ${shard}: FLUSHDB/FLUSHALL ran during each of ${walkAttemptsMax} attempts`);
 }
 
-/** One walk into a synced temp file; null (temp file removed) when a flush or swap interrupted it. */
+/** One walk into a synced temp file; null (temp file removed) when a flush interrupted it. */
 function walk(ks: Keyspace, shard: number, dir: string, keys: KeyProvider | null, hooks: SnapshotHooks): { tmp: string; final: string; lsn: bigint; maxLsn: bigint; keys: number; bytes: number } | null {
   const t = ks.tables[shard];
   hooks.lock();

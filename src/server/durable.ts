@@ -105,8 +105,8 @@ export class DurableWorker {
     };
     const ctl = this.controlI32;
     signalHooks.flushed = (_x, db) => {
-      // Snapshots in progress are retried (src/log/snapshot.ts: the per-key LSN rule cannot express
-      // a flush in the middle of a walk); every lock is held here.
+      // A snapshot walk in progress is retried (src/log/snapshot.ts: the per-key LSN rule cannot
+      // express a flush in the middle of a walk); every lock is held here.
       Atomics.add(ctl, ctlFlushes, 1);
       const pdb = db < 0 ? -1 : ks.physicalDb(db);
       for (let s = 0; s < rings.length; s++) {
@@ -116,7 +116,8 @@ export class DurableWorker {
       }
     };
     signalHooks.swapped = (_x, a, b) => {
-      Atomics.add(ctl, ctlFlushes, 1);
+      // No snapshot retry for SWAPDB: records and snapshot entries name physical dbs, and the map
+      // the snapshot took at its start plus the swapDb records after it give the final map.
       logSwapDb(rings[0], epoch, a, b);
       for (let s = 0; s < rings.length; s++) ks.touchedShards |= 1 << s;
       this.notePending(0);
