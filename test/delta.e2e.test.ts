@@ -62,14 +62,17 @@ async function buildBig(c: RespClient): Promise<void> {
   const hll = ["PFADD", "bhll"];
   for (let j = 0; j < 5000; j++) hll.push(`h${j}`);
   cmds.push(hll, ["SET", "bstr", "x".repeat(8000)]);
-  // Filler keys: the snapshot walk then takes many chunks, and writers run between them, so big keys
-  // are serialized at LSNs past the snapshot's start (the per-key rule matters).
+  await pipe(c, cmds, 50);
+  // Filler keys (db 1, same tables): the snapshot walk then takes many chunks and writers run between
+  // them, so big keys are serialized at LSNs past the snapshot's start (the per-key rule matters).
+  const filler: string[][] = [["SELECT", "1"]];
   for (let i = 0; i < fillerKeys; i += 500) {
     const a = ["MSET"];
     for (let j = i; j < i + 500; j++) a.push(`filler:${j}`, `${j}`);
-    cmds.push(a);
+    filler.push(a);
   }
-  await pipe(c, cmds, 50);
+  filler.push(["SELECT", "0"]);
+  await pipe(c, filler, 50);
   const xs: string[][] = [];
   for (let i = 1; i <= streamEntries; i++) xs.push(["XADD", "bx", `${i}-1`, "seq", String(i)]);
   await pipe(c, xs, 5000);
@@ -118,7 +121,7 @@ function bigWrite(rng: Rng, i: number): string[] {
   }
 }
 
-/** Sorted "db key type encoding pexpiretime value-hash" lines of dbs 0, 5 and 6. */
+/** Sorted "db key type encoding pexpiretime value-hash" lines of dbs 0, 5 and 6; db 1 (filler) whole. */
 async function digest(c: RespClient): Promise<string[]> {
   const out: string[] = [];
   for (const db of ["0", "5", "6"]) {
@@ -156,6 +159,10 @@ async function digest(c: RespClient): Promise<string[]> {
       out.push(`${db} ${key} ${type} ${enc} ${at} ${v.length} ${Bun.hash(v)}`);
     }
   }
+  await c.call("SELECT", "1");
+  const names: string[] = [];
+  for (let i = 0; i < fillerKeys; i++) names.push(`filler:${i}`);
+  out.push(`1 dbsize ${text(await c.call("DBSIZE"))} ${Bun.hash(text(await c.call("MGET", ...names)))}`);
   await c.call("SELECT", "0");
   return out;
 }
