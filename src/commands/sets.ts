@@ -13,7 +13,7 @@ import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec } from "../server/exec.ts";
 import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, setEffect, signalModified, wantsEffect } from "../server/signals.ts";
+import { effectPartial, notifyEvent, setEffect, signalModified, wantsEffect } from "../server/signals.ts";
 
 const sremName = new TextEncoder().encode("SREM");
 import { Err, eqCI, latin1 } from "./util.ts";
@@ -59,6 +59,11 @@ function saddCommand(x: Exec, argv: Uint8Array[]): void {
     const r = setAdd(t, slot, argv[i], max);
     if (r < 0) {
       if (setSize(t, slot) === 0) x.ks.deleteSlot(t, slot);
+      else if (added > 0) {
+        // Members added before memory ran out stay: log the set as it is.
+        effectPartial(x);
+        signalModified(x, x.s.db, key);
+      }
       return replyOom(x, mark);
     }
     added += r;

@@ -19,7 +19,7 @@ import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import type { Arena } from "../keyspace/arena.ts";
 import { registerTypeOps } from "../types/registry.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, setEffect, signalModified, signalReady, wantsEffect } from "../server/signals.ts";
+import { effectPartial, notifyEvent, setEffect, signalModified, signalReady, wantsEffect } from "../server/signals.ts";
 
 const te = new TextEncoder();
 const zaddName = te.encode("ZADD");
@@ -321,6 +321,7 @@ function zaddGeneric(x: Exec, argv: Uint8Array[], preset: number): void {
     if (incr && failure === 0 && Number.isFinite(addScore) && wantsEffect(x)) {
       setEffect(x, [zaddName, key, te.encode(String(addScore)), argv[argv.length - 1]]);
     }
+    if (failure !== 0) effectPartial(x); // stopped part-way: log the zset as it is
     signalModified(x, db, key);
     notifyEvent(x, NOTIFY.zset, incr ? "zincr" : "zadd", db, key);
     if (created) signalReady(x, db, key);

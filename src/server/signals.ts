@@ -46,6 +46,15 @@ export function setEffect(x: Exec, argv: Uint8Array[]): void {
   x.effect = argv;
 }
 
+/**
+ * The command stopped part-way (out of memory after some changes): replaying its argv would not stop
+ * at the same point, so the shard log records the key's resulting value instead. Call before
+ * signalModified.
+ */
+export function effectPartial(x: Exec): void {
+  x.effLogged = true;
+}
+
 /** True when the shard log may log this command's effect: build setEffect's argv only then. */
 export function wantsEffect(x: Exec): boolean {
   return x.durable !== null && x.effSpec !== null && x.effSpec.delta === true;
