@@ -319,7 +319,7 @@ function zaddGeneric(x: Exec, argv: Uint8Array[], preset: number): void {
     const db = x.s.db;
     // ZINCRBY / ZADD INCR: the shard log replays the resulting score (JS's shortest round-trip text).
     if (incr && failure === 0 && Number.isFinite(addScore) && wantsEffect(x)) {
-      setEffect(x, [zaddName, key, te.encode(String(addScore)), argv[argv.length - 1]]);
+      setEffect(x, [zaddName, key, te.encode(Object.is(addScore, -0) ? "-0" : String(addScore)), argv[argv.length - 1]]);
     }
     if (failure !== 0) effectPartial(x); // stopped part-way: log the zset as it is
     signalModified(x, db, key);
