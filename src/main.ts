@@ -204,6 +204,7 @@ async function startDurable(cfg: Config, workers: number, ks: ReturnType<typeof 
     encryption: cfg.encryptionAtRest,
     keyFile: cfg.encryptionKeyFile,
     segmentBytes: cfg.logSegmentBytes,
+    config: cfg.toJSON(),
   };
   const replicator = new Worker(new URL("../workers/replicator.ts", import.meta.url).href);
   let stoppedResolve: () => void = () => {};
@@ -219,7 +220,7 @@ async function startDurable(cfg: Config, workers: number, ks: ReturnType<typeof 
   replicator.onerror = (e) => fatal(`replicator crashed: ${e.message}`);
   replicator.postMessage({ type: "init", init });
   const report = await recovered;
-  log("notice", `DB loaded from the shard logs: ${report.keys} keys from snapshots, ${report.records} log records replayed in ${report.ms.toFixed(1)} ms${report.tornBytes > 0 ? `, torn tail of ${report.tornBytes} bytes cut` : ""}`);
+  log("notice", `DB loaded from the shard logs: ${report.keys} keys from snapshots, ${report.records} log records replayed (${report.deltas} deltas, ${report.skipped} covered by the snapshot skipped) in ${report.ms.toFixed(1)} ms${report.tornBytes > 0 ? `, torn tail of ${report.tornBytes} bytes cut` : ""}`);
   const snapshotter = new Worker(new URL("../workers/snapshotter.ts", import.meta.url).href);
   snapshotter.postMessage({ type: "init", init });
   const f64 = new Float64Array(control);

@@ -12,7 +12,9 @@ import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec } from "../server/exec.ts";
 import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, signalModified } from "../server/signals.ts";
+import { effectPartial, notifyEvent, setEffect, signalModified, wantsEffect } from "../server/signals.ts";
+
+const hsetName = new TextEncoder().encode("HSET");
 import { Err, eqCI } from "./util.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { incrByFloat, LongDoubleKind, parseLongDouble } from "../../native-free/long_double.ts";
@@ -81,7 +83,7 @@ function hsetGeneric(x: Exec, argv: Uint8Array[], isHmset: boolean): void {
   if (t.encoding(slot) === ObjEnc.listpack) {
     for (let i = 2; i < argv.length; i++) {
       if (argv[i].length > maxValue) {
-        if (!hashConvert(t, slot)) return failWrite(x, t, slot, mark);
+        if (!hashConvert(t, slot)) return failWrite(x, t, slot, mark, argv[1]);
         break;
       }
     }
@@ -89,7 +91,7 @@ function hsetGeneric(x: Exec, argv: Uint8Array[], isHmset: boolean): void {
   let created = 0;
   for (let i = 2; i < argv.length; i += 2) {
     const r = hashSet(t, slot, argv[i], argv[i + 1], maxEntries, maxValue);
-    if (r < 0) return failWrite(x, t, slot, mark);
+    if (r < 0) return failWrite(x, t, slot, mark, argv[1]);
     created += r;
   }
   if (isHmset) x.out.ok();
@@ -98,9 +100,16 @@ function hsetGeneric(x: Exec, argv: Uint8Array[], isHmset: boolean): void {
   notifyEvent(x, NOTIFY.hash, "hset", x.s.db, key);
 }
 
-/** OOM during a write: an empty hash created for it is removed again. */
-function failWrite(x: Exec, t: Table, slot: number, mark: number): void {
+/**
+ * OOM during a write: an empty hash created for it is removed again; fields already set stay, so
+ * the shard log records the hash as it is (a replayed HSET would not stop at the same field).
+ */
+function failWrite(x: Exec, t: Table, slot: number, mark: number, key: Uint8Array): void {
   if (hashLen(t, slot) === 0) x.ks.deleteSlot(t, slot);
+  else {
+    effectPartial(x);
+    signalModified(x, x.s.db, key);
+  }
   replyOom(x, mark);
 }
 
@@ -122,7 +131,7 @@ function hsetnxCommand(x: Exec, argv: Uint8Array[]): void {
     return;
   }
   const r = hashSet(t, slot, argv[2], argv[3], x.cfg.hashMaxListpackEntries, x.cfg.hashMaxListpackValue);
-  if (r < 0) return failWrite(x, t, slot, mark);
+  if (r < 0) return failWrite(x, t, slot, mark, argv[1]);
   x.out.int(1);
   signalModified(x, x.s.db, key);
   notifyEvent(x, NOTIFY.hash, "hset", x.s.db, key);
@@ -267,7 +276,7 @@ function hincrbyCommand(x: Exec, argv: Uint8Array[]): void {
   const n = text.length;
   for (let i = 0; i < n; i++) asciiScratch[i] = text.charCodeAt(i);
   const value = asciiScratch.subarray(0, n);
-  if (hashSet(t, slot, argv[2], value, x.cfg.hashMaxListpackEntries, x.cfg.hashMaxListpackValue) < 0) return failWrite(x, t, slot, mark);
+  if (hashSet(t, slot, argv[2], value, x.cfg.hashMaxListpackEntries, x.cfg.hashMaxListpackValue) < 0) return failWrite(x, t, slot, mark, argv[1]);
   if (typeof next === "number") x.out.int(next);
   else x.out.bigint(next);
   signalModified(x, x.s.db, key);
@@ -303,8 +312,9 @@ function hincrbyfloatCommand(x: Exec, argv: Uint8Array[]): void {
   const text = r.text;
   const value = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) value[i] = text.charCodeAt(i);
-  if (hashSet(t, slot, argv[2], value, x.cfg.hashMaxListpackEntries, x.cfg.hashMaxListpackValue) < 0) return failWrite(x, t, slot, mark);
+  if (hashSet(t, slot, argv[2], value, x.cfg.hashMaxListpackEntries, x.cfg.hashMaxListpackValue) < 0) return failWrite(x, t, slot, mark, argv[1]);
   x.out.bulk(value);
+  if (wantsEffect(x)) setEffect(x, [hsetName, key, argv[2], value]); // the result, as Redis propagates it
   signalModified(x, x.s.db, key);
   notifyEvent(x, NOTIFY.hash, "hincrbyfloat", x.s.db, key);
 }

@@ -18,7 +18,7 @@ import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import { Err, eqCI } from "./util.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, signalModified, signalReady } from "../server/signals.ts";
+import { effectPartial, notifyEvent, signalModified, signalReady } from "../server/signals.ts";
 import { block, parseTimeout, type BlockRequest } from "../server/blocking.ts";
 import {
   el, emptyListBytes, initEmpty, iterDelete, iterInsert, iterNext, iterPrev, iterRead, iterReplace, iterSeek,
@@ -114,6 +114,7 @@ function pushGeneric(x: Exec, argv: Uint8Array[], head: boolean, onlyExisting: b
   if (pushed < argv.length - 2) {
     if (listLength(t, slot) === 0) x.ks.deleteSlot(t, slot);
     else if (pushed > 0) {
+      effectPartial(x);
       signalModified(x, db, key);
       notifyEvent(x, NOTIFY.list, head ? "lpush" : "rpush", db, key);
     }

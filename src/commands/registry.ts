@@ -6,7 +6,7 @@
 // in shared memory indexed by id.
 
 import { assert } from "../assert.ts";
-import { type CommandSpec, flagsToBits, lockModeOf } from "./spec.ts";
+import { type CommandSpec, deltaCommandNames, flagsToBits, lockModeOf } from "./spec.ts";
 export { fullName } from "./spec.ts";
 import { groups } from "./groups.ts";
 import type { NameResolver } from "../resp/parser.ts";
@@ -38,6 +38,7 @@ export class CommandTable {
     spec.lockMode = lockModeOf(spec);
     spec.hasKeys = spec.firstKey > 0 || spec.keyIndexes !== undefined;
     spec.full = full;
+    spec.delta = parent === null && deltaCommandNames.has(full);
     this.all.push(spec);
     this.byName.set(full, spec);
     const entry = { spec, name: enc.encode(spec.name), upper: enc.encode(spec.name.toUpperCase()) };

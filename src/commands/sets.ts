@@ -13,7 +13,9 @@ import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec } from "../server/exec.ts";
 import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, signalModified } from "../server/signals.ts";
+import { effectPartial, notifyEvent, setEffect, signalModified, wantsEffect } from "../server/signals.ts";
+
+const sremName = new TextEncoder().encode("SREM");
 import { Err, eqCI, latin1 } from "./util.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { lookupTyped, matches, parseDictCursor, parseRandomCount, parseScanOptions, replyOom, scanOpts, wrongTypeSlot } from "./hashes.ts";
@@ -57,6 +59,11 @@ function saddCommand(x: Exec, argv: Uint8Array[]): void {
     const r = setAdd(t, slot, argv[i], max);
     if (r < 0) {
       if (setSize(t, slot) === 0) x.ks.deleteSlot(t, slot);
+      else if (added > 0) {
+        // Members added before memory ran out stay: log the set as it is.
+        effectPartial(x);
+        signalModified(x, x.s.db, key);
+      }
       return replyOom(x, mark);
     }
     added += r;
@@ -218,6 +225,7 @@ function spopCommand(x: Exec, argv: Uint8Array[]): void {
     const m = setRandomMember(t, slot);
     setRemove(t, slot, m, 0, m.length);
     out.bulk(m);
+    if (wantsEffect(x)) setEffect(x, [sremName, key, m]); // the shard log replays the choice, not the dice
     afterRemoval(x, t, slot, key, "spop");
     return;
   }
@@ -252,6 +260,7 @@ function spopCommand(x: Exec, argv: Uint8Array[]): void {
       setRemove(t, slot, m, 0, m.length);
       out.bulk(m);
     }
+    if (wantsEffect(x)) setEffect(x, [sremName, key, ...picked]);
   } else {
     // Redis rebuilds the set from the members that stay (a fresh set: it may become an intset).
     const all = setMembers(t, slot);
@@ -270,6 +279,7 @@ function spopCommand(x: Exec, argv: Uint8Array[]): void {
     }
     out.setHeader(count);
     for (let i = remaining; i < size; i++) out.bulk(all[i]);
+    if (wantsEffect(x)) setEffect(x, [sremName, key, ...all.slice(remaining)]);
   }
   signalModified(x, db, key);
   notifyEvent(x, NOTIFY.set, "spop", db, key);

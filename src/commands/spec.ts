@@ -36,7 +36,29 @@ export interface CommandSpec {
   hasKeys?: boolean;
   /** Filled by the registry: "get", or "config|get" for a subcommand. */
   full?: string;
+  /**
+   * Set by the shard log (src/server/durable.ts deltaCommands): the command changes only its key
+   * argv[1], deterministically given that key's previous state (after its handler's setEffect), so
+   * the change of a large value may be logged as the command instead of the whole value.
+   */
+  delta?: boolean;
 }
+
+/**
+ * Commands whose change to their key argv[1] may be logged as the command itself (CommandSpec.delta):
+ * single-key, and deterministic given the key's previous state once the handler has rewritten what is
+ * not (SPOP logs SREM of the chosen members, XADD its assigned ID and exact trim, XTRIM its exact
+ * trim, HINCRBYFLOAT an HSET of the result, ZINCRBY a ZADD of the resulting score). Replay runs them
+ * through their handlers (src/log/replay.ts), which refuses any other command.
+ */
+export const deltaCommandNames: ReadonlySet<string> = new Set([
+  "hset", "hmset", "hsetnx", "hdel", "hincrby", "hincrbyfloat",
+  "sadd", "srem", "spop",
+  "zadd", "zincrby", "zrem", "zremrangebyscore", "zremrangebyrank", "zremrangebylex",
+  "lpush", "rpush", "lpushx", "rpushx", "lpop", "rpop", "lset", "linsert", "lrem", "ltrim",
+  "xadd", "xdel", "xtrim", "xack",
+  "setrange", "append", "setbit", "pfadd",
+]);
 
 /** What the dispatcher locks for a command (derived once per spec). */
 export const LockMode = { none: 0, keys: 1, all: 2 } as const;

@@ -14,7 +14,7 @@ import { ObjEnc, ObjType } from "../keyspace/table.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { Err, latin1 } from "./util.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, signalModified, signalReady } from "../server/signals.ts";
+import { notifyEvent, setEffect, signalModified, signalReady, wantsEffect } from "../server/signals.ts";
 import { block, type BlockRequest } from "../server/blocking.ts";
 import type { Arena } from "../keyspace/arena.ts";
 import {
@@ -470,6 +470,24 @@ function nextAddId(x: Exec, last: StreamId): string | null {
   return null;
 }
 
+const te = new TextEncoder();
+const xaddName = te.encode("XADD");
+const xtrimName = te.encode("XTRIM");
+const maxlenName = te.encode("MAXLEN");
+const eqName = te.encode("=");
+
+/**
+ * XADD's deterministic effect: the ID it assigned (idB; never `*` or "ms-*"), and when it trimmed,
+ * an exact MAXLEN = <length after> instead of the approximate or MINID form it was given.
+ */
+function xaddEffect(argv: Uint8Array[], fieldPos: number, lenAfterTrim: number): Uint8Array[] {
+  const e: Uint8Array[] = [xaddName, argv[1]];
+  if (lenAfterTrim >= 0) e.push(maxlenName, eqName, te.encode(String(lenAfterTrim)));
+  e.push(te.encode(idB.toString()));
+  for (let i = fieldPos; i < argv.length; i++) e.push(argv[i]);
+  return e;
+}
+
 function xaddCommand(x: Exec, argv: Uint8Array[]): void {
   if (!parseAddOrTrim(x, argv, true)) return;
   const fieldPos = addFieldPos;
@@ -503,8 +521,11 @@ function xaddCommand(x: Exec, argv: Uint8Array[]): void {
   const err = last.isMax() ? "ERR The stream has exhausted the last possible ID, unable to add more items" : nextAddId(x, last);
   if (err === null && streamAppend(a, h, idB, argv, fieldPos, argv.length, x.cfg.streamNodeMaxEntries, x.cfg.streamNodeMaxBytes)) {
     replyId(x, idB);
+    // Trim before signalling, so the shard log records the trimmed stream.
+    const trimmed = trimStrategy !== trimNone ? applyTrim(a, h) : 0;
+    if (wantsEffect(x)) setEffect(x, xaddEffect(argv, fieldPos, trimStrategy !== trimNone ? streamLength(a, h) : -1));
     written(x, key, "xadd");
-    if (trimStrategy !== trimNone && applyTrim(a, h) > 0) notifyEvent(x, NOTIFY.stream, "xtrim", x.s.db, key);
+    if (trimmed > 0) notifyEvent(x, NOTIFY.stream, "xtrim", x.s.db, key);
     signalReady(x, x.s.db, key);
     return;
   }
@@ -521,7 +542,10 @@ function xtrimCommand(x: Exec, argv: Uint8Array[]): void {
     x.out.int(0);
     return;
   }
-  const removed = applyTrim(x.ks.t.arena, h);
+  const a = x.ks.t.arena;
+  const removed = applyTrim(a, h);
+  // The shard log replays the trim exactly (approximate trimming depends on node layout and config).
+  if (removed > 0 && wantsEffect(x)) setEffect(x, [xtrimName, key, maxlenName, eqName, te.encode(String(streamLength(a, h)))]);
   if (removed > 0) written(x, key, "xtrim");
   x.out.int(removed);
 }

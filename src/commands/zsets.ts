@@ -19,7 +19,10 @@ import { ObjEnc, ObjType, type Table } from "../keyspace/table.ts";
 import type { Arena } from "../keyspace/arena.ts";
 import { registerTypeOps } from "../types/registry.ts";
 import { NOTIFY } from "../config.ts";
-import { notifyEvent, signalModified, signalReady } from "../server/signals.ts";
+import { effectPartial, notifyEvent, setEffect, signalModified, signalReady, wantsEffect } from "../server/signals.ts";
+
+const te = new TextEncoder();
+const zaddName = te.encode("ZADD");
 import { block } from "../server/blocking.ts";
 import { parseDouble, parseInt64 } from "../../native-free/numbers.ts";
 import { stringMatchRange } from "../../native-free/glob.ts";
@@ -314,6 +317,11 @@ function zaddGeneric(x: Exec, argv: Uint8Array[], preset: number): void {
   }
   if (added + updated > 0) {
     const db = x.s.db;
+    // ZINCRBY / ZADD INCR: the shard log replays the resulting score (JS's shortest round-trip text).
+    if (incr && failure === 0 && Number.isFinite(addScore) && wantsEffect(x)) {
+      setEffect(x, [zaddName, key, te.encode(Object.is(addScore, -0) ? "-0" : String(addScore)), argv[argv.length - 1]]);
+    }
+    if (failure !== 0) effectPartial(x); // stopped part-way: log the zset as it is
     signalModified(x, db, key);
     notifyEvent(x, NOTIFY.zset, incr ? "zincr" : "zadd", db, key);
     if (created) signalReady(x, db, key);

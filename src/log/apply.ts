@@ -9,10 +9,12 @@ import { hashKey } from "../keyspace/table.ts";
 import { typeOps } from "../types/registry.ts";
 import { Op, opVersions, type LogRecord } from "./record.ts";
 import { decodeDel, decodePut } from "./effects.ts";
+import type { DeltaReplayer } from "./replay.ts";
 
 export class ApplyError extends Error {}
 
-export function applyRecord(ks: Keyspace, shard: number, r: LogRecord): void {
+/** Applies one record; `delta` records need a replayer (src/log/replay.ts). */
+export function applyRecord(ks: Keyspace, shard: number, r: LogRecord, replayer: DeltaReplayer | null = null): void {
   const known = opVersions[r.op];
   if (known === undefined) throw new ApplyError(`unknown opcode ${r.op} at LSN ${r.lsn} (written by a newer memkeep?)`);
   if (r.version > known) throw new ApplyError(`opcode ${r.op} version ${r.version} at LSN ${r.lsn} is newer than this build reads (${known})`);
@@ -62,6 +64,10 @@ export function applyRecord(ks: Keyspace, shard: number, r: LogRecord): void {
     }
     case Op.swapDb:
       ks.swapDb(r.payload[0], r.payload[1]);
+      return;
+    case Op.delta:
+      if (replayer === null) throw new ApplyError(`LSN ${r.lsn}: delta record where no replayer was given`);
+      replayer.apply(r.lsn, r.payload);
       return;
     default:
       throw new ApplyError(`opcode ${r.op} at LSN ${r.lsn} cannot be applied yet`);

@@ -21,6 +21,9 @@ export const ctlLogFailing = 1;
 // Int32 word: 1 with durability async (the replicator then syncs in batches, like appendfsync
 // everysec, instead of as fast as the disk allows); written by worker 0 at start and on CONFIG SET.
 export const ctlAsync = 2;
+// Int32 word: FLUSHDB/FLUSHALL count (bumped with every lock held); a snapshot whose walk saw it
+// change is retried (src/log/snapshot.ts).
+export const ctlFlushes = 3;
 const messageOffset = 160;
 const messageBytes = 96;
 

@@ -11,9 +11,11 @@ import "../commands/groups.ts"; // registers every type's TypeOps (free, seriali
 import { Keyspace, type KeyspaceBuffers } from "../keyspace/keyspace.ts";
 import { FileKeyProvider, type KeyProvider } from "./keys.ts";
 import { Doorbell, LogRing } from "./ring.ts";
-import { Replicator, SegmentWriter, recoverShard } from "./shard_log.ts";
-import { applyRecord } from "./apply.ts";
-import { latestSnapshot, loadSnapshot, writeSnapshot, type SnapshotResult } from "./snapshot.ts";
+import { Replicator, SegmentWriter } from "./shard_log.ts";
+import { writeSnapshot, type SnapshotResult } from "./snapshot.ts";
+import { recoverShardState } from "./recovery.ts";
+import { DeltaReplayer } from "./replay.ts";
+import type { ConfigSnapshot } from "../config.ts";
 
 export interface DurableInit {
   dir: string;
@@ -24,9 +26,11 @@ export interface DurableInit {
   encryption: boolean;
   keyFile: string;
   segmentBytes: number;
+  /** The server's configuration (encoding thresholds for replayed deltas); null: defaults. */
+  config: ConfigSnapshot | null;
 }
 
-import { ctlAsync, ctlF64LastRoundMs, ctlStop, ctlF64Rounds, ctlF64Bytes, ctlF64LastSyncUs, ctlF64LogBytesSinceSnapshot, setLogFailure } from "./control.ts";
+import { ctlAsync, ctlF64LastRoundMs, ctlFlushes, ctlStop, ctlF64Rounds, ctlF64Bytes, ctlF64LastSyncUs, ctlF64LogBytesSinceSnapshot, setLogFailure } from "./control.ts";
 import { log, setLogRole } from "../server/log.ts";
 
 export function keyProviderFor(init: { dir: string; encryption: boolean; keyFile: string }): KeyProvider | null {
@@ -37,6 +41,10 @@ export function keyProviderFor(init: { dir: string; encryption: boolean; keyFile
 export interface RecoveryReport {
   keys: number;
   records: number;
+  /** Of the records, deltas replayed through their command handlers. */
+  deltas: number;
+  /** Records at or below their key's per-key snapshot LSN, skipped. */
+  skipped: number;
   tornBytes: number;
   ms: number;
   snapshotLsns: string[];
@@ -48,27 +56,24 @@ export function recoverAll(init: DurableInit, keys: KeyProvider | null, rings: L
   ks.lockAll();
   let nkeys = 0;
   let records = 0;
+  let skipped = 0;
   let tornBytes = 0;
   const snapshotLsns: string[] = [];
+  const replayer = new DeltaReplayer(ks, init.config ?? null);
   try {
     for (let s = 0; s < rings.length; s++) {
-      let after = 0n;
-      const snap = latestSnapshot(init.dir, s);
-      if (snap !== null) {
-        const r = loadSnapshot(ks, s, snap.path, keys);
-        after = r.lsn;
-        nkeys += r.keys;
-      }
-      snapshotLsns.push(after.toString());
-      const res = recoverShard(init.dir, s, keys, after, (rec) => applyRecord(ks, s, rec));
+      const res = recoverShardState(ks, init.dir, s, keys, replayer);
+      nkeys += res.keys;
+      snapshotLsns.push(res.snapshotLsn.toString());
       records += res.applied;
+      skipped += res.skipped;
       tornBytes += res.tornBytes;
       rings[s].setNextLsn(res.nextLsn);
     }
   } finally {
     ks.unlockAll();
   }
-  return { keys: nkeys, records, tornBytes, ms: performance.now() - t0, snapshotLsns };
+  return { keys: nkeys, records, deltas: replayer.count, skipped, tornBytes, ms: performance.now() - t0, snapshotLsns };
 }
 
 /** How long the replicator lets records gather between syncs with durability async. */
@@ -137,8 +142,10 @@ export class Snapshotter {
   private rings: LogRing[];
   private keys: KeyProvider | null;
   private f64: Float64Array;
+  private ctl: Int32Array;
 
   constructor(private init: DurableInit) {
+    this.ctl = new Int32Array(init.control);
     this.ks = new Keyspace(init.keyspace);
     this.rings = init.rings.map((r) => new LogRing(r, init.bell));
     this.keys = keyProviderFor(init);
@@ -155,6 +162,7 @@ export class Snapshotter {
           lock: () => this.ks.lock(s),
           unlock: () => this.ks.unlock(s),
           appendedLsn: () => ring.appendedLsn(),
+          flushCount: () => Atomics.load(this.ctl, ctlFlushes),
         }),
       );
     }

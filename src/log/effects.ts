@@ -1,12 +1,15 @@
 // Effect records: what a command did to a key, written to the key's shard log while the shard's lock
 // is held, and applied at recovery (and, later, by replicas).
 //
-// Every record states a result, never an operation to redo: `put` carries the key's whole new state
-// (type, encoding, absolute expiry, value), `del` its removal, `setExpire` an absolute time. So
-// replay is idempotent and deterministic (SPOP, INCRBYFLOAT, relative EXPIRE all log their outcome),
-// and a fuzzy snapshot taken while writes continue, plus replay of every record after the LSN at its
-// start, yields exactly the final state. Any delta record added later for large values must keep
-// that property (set a member's absolute state; never "append").
+// `put` carries the key's whole new state (type, encoding, absolute expiry, value), `del` its
+// removal, `setExpire` an absolute time: idempotent results. Writing a whole 100k-field hash per HSET
+// is O(size) per write, so a write to a LARGE value by a single-key command whose effect is
+// deterministic logs a `delta` instead: the argv of a command that, replayed on the key's previous
+// state, gives its new state (the command's own argv, or the one its handler set with setEffect:
+// SPOP logs SREM of the members it chose, XADD the ID it assigned, HINCRBYFLOAT an HSET of the
+// result). A delta is not idempotent, so it must be applied exactly once on exactly the state it was
+// logged against: snapshots record per key the LSN their image includes, and recovery skips the
+// records at or below it (src/log/snapshot.ts, src/log/recovery.ts).
 //
 // Payloads (little endian; db is the physical db, key bytes raw):
 //   put        u8 db, u8 type, u8 enc, u8 flags (bit 0: value is TypeOps-serialized), f64 expireAt,
@@ -14,11 +17,45 @@
 //   del/expire/evict  u8 db, u32 keyLen, key
 //   setExpire  u8 db, f64 expireAt (0 = persist), u32 keyLen, key
 //   flush      u8 db (255 = all)        swapDb  u8 a, u8 b (logical dbs)
+//   delta      u8 db, u32 keyLen, key, u32 argc, argc x (u32 len, bytes)   (argv[0] = command name)
 
 import { Op, encodeRecordHeader, recordHeaderBytes } from "./record.ts";
 import type { LogRing } from "./ring.ts";
 import type { Table } from "../keyspace/table.ts";
 import { typeOps } from "../types/registry.ts";
+import { ObjEnc, ObjType } from "../keyspace/table.ts";
+import { listIsChunked } from "../types/list.ts";
+import { headerOf, streamLength } from "../types/stream.ts";
+
+/** A value at least this big in its block is logged by delta (strings, dense HLLs, big listpacks). */
+export const deltaBlockBytesMin = 4096;
+/** Streams are node based at any size: a delta once they hold this many entries. */
+export const deltaStreamEntriesMin = 64;
+
+/**
+ * Whether the value at (t, slot) is large enough that a write to it logs a delta, in O(1): a block
+ * of at least 4 KiB, or a collection in its node-based encoding (hashtable, skiplist, chunked list:
+ * past Redis's listpack thresholds, so at least ~128 elements), or a long stream.
+ */
+export function valueIsLarge(t: Table, slot: number): boolean {
+  if (t.valueLen(slot) >= deltaBlockBytesMin) return true;
+  switch (t.type(slot)) {
+    case ObjType.hash:
+    case ObjType.set:
+    case ObjType.zset: {
+      const enc = t.encoding(slot);
+      return enc === ObjEnc.hashtable || enc === ObjEnc.skiplist;
+    }
+    case ObjType.list:
+      return listIsChunked(t, slot);
+    case ObjType.stream: {
+      const h = headerOf(t.arena.u8, t.valueOffset(slot));
+      return h !== 0 && streamLength(t.arena, h) >= deltaStreamEntriesMin;
+    }
+    default:
+      return false;
+  }
+}
 
 const scratchDv = new DataView(new ArrayBuffer(8));
 const f64Bytes = new Uint8Array(scratchDv.buffer);
@@ -96,6 +133,28 @@ export function logDel(ring: LogRing, epoch: number, op: number, pdb: number, ke
   return sealRecord(ring, at, payloadLen, op, epoch);
 }
 
+/** Logs a delta (see the file comment): the command `argv` replayed on key's previous state. */
+export function logDelta(ring: LogRing, epoch: number, pdb: number, key: Uint8Array, argv: readonly Uint8Array[]): bigint {
+  let payloadLen = 9 + key.length;
+  for (let i = 0; i < argv.length; i++) payloadLen += 4 + argv[i].length;
+  const at = ring.reserve(recordHeaderBytes + payloadLen);
+  const u8 = ring.u8;
+  let p = at + recordHeaderBytes;
+  u8[p] = pdb;
+  putU32(u8, p + 1, key.length);
+  copyRun(u8, p + 5, key, 0, key.length);
+  p += 5 + key.length;
+  putU32(u8, p, argv.length);
+  p += 4;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    putU32(u8, p, a.length);
+    copyRun(u8, p + 4, a, 0, a.length);
+    p += 4 + a.length;
+  }
+  return sealRecord(ring, at, payloadLen, Op.delta, epoch);
+}
+
 export function logFlush(ring: LogRing, epoch: number, pdb: number): bigint {
   const at = ring.reserve(recordHeaderBytes + 1);
   ring.u8[at + recordHeaderBytes] = pdb < 0 ? 255 : pdb;
@@ -139,4 +198,49 @@ export function decodeDel(p: Uint8Array): { db: number; key: Uint8Array } {
   const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
   const klen = dv.getUint32(1, true);
   return { db: p[0], key: p.subarray(5, 5 + klen) };
+}
+
+export interface DeltaEffect {
+  db: number;
+  key: Uint8Array;
+  /** Views into the payload. */
+  argv: Uint8Array[];
+}
+
+export function decodeDelta(p: Uint8Array): DeltaEffect {
+  const dv = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  const klen = dv.getUint32(1, true);
+  const key = p.subarray(5, 5 + klen);
+  let at = 5 + klen;
+  const argc = dv.getUint32(at, true);
+  at += 4;
+  const argv: Uint8Array[] = [];
+  for (let i = 0; i < argc; i++) {
+    const n = dv.getUint32(at, true);
+    argv.push(p.subarray(at + 4, at + 4 + n));
+    at += 4 + n;
+  }
+  return { db: p[0], key, argv };
+}
+
+/**
+ * The (physical db, key) a record changes, for the per-key LSN rule of recovery; null for records
+ * that name no single key (noop, flush, swapDb). Views into the payload.
+ */
+export function recordKey(op: number, p: Uint8Array): { db: number; key: Uint8Array } | null {
+  switch (op) {
+    case Op.put: {
+      const klen = p[12] | (p[13] << 8) | (p[14] << 16) | (p[15] << 24);
+      return { db: p[0], key: p.subarray(16, 16 + (klen >>> 0)) };
+    }
+    case Op.del:
+    case Op.expire:
+    case Op.evict:
+    case Op.delta: {
+      const klen = p[1] | (p[2] << 8) | (p[3] << 16) | (p[4] << 24);
+      return { db: p[0], key: p.subarray(5, 5 + (klen >>> 0)) };
+    }
+    default:
+      return null;
+  }
 }

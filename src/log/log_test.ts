@@ -2,7 +2,10 @@ import { describe, expect, test, beforeEach, afterEach } from "bun:test";
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, statSync, truncateSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Op, opVersions, encodeRecord, decodeRecord, recordBytes } from "./record.ts";
+import { Op, opVersions, encodeRecord, decodeRecord, fillRecordCrcs, recordBytes } from "./record.ts";
+import { SnapshotFormat, snapshotFormatVersion } from "./snapshot.ts";
+import { decodeDelta, logDelta, recordKey } from "./effects.ts";
+import { LogRing, createDoorbell } from "./ring.ts";
 import { FileKeyProvider, StaticKeyProvider, KeyError, newDataKey } from "./keys.ts";
 import { FileKind, FrameWriter, LogCorruption, readFrames } from "./file.ts";
 
@@ -18,8 +21,39 @@ function rec(lsn: number, payload: string, op: number = Op.put): Uint8Array {
 describe("record format", () => {
   test("opcodes and versions are frozen (append only)", () => {
     // Changing a number here breaks every log on disk: add new opcodes instead.
-    expect(Op).toEqual({ noop: 0, put: 1, del: 2, expire: 3, evict: 4, setExpire: 5, flush: 6, swapDb: 7, rename: 8 });
-    expect(opVersions).toEqual({ 0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1 });
+    expect(Op).toEqual({ noop: 0, put: 1, del: 2, expire: 3, evict: 4, setExpire: 5, flush: 6, swapDb: 7, rename: 8, delta: 9, snapshotEnd: 10 });
+    expect(opVersions).toEqual({ 0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1, 10: 1 });
+    expect(SnapshotFormat).toEqual({ v1: 1, perKeyLsn: 2 });
+    expect(snapshotFormatVersion).toBe(2);
+  });
+
+  test("delta payload golden bytes and round trip", () => {
+    const ring = new LogRing(LogRing.create(1 << 16), createDoorbell());
+    const argv = ["HSET", "k", "f", "v"].map((a) => new TextEncoder().encode(a));
+    const lsn = logDelta(ring, 3, 2, argv[1], argv);
+    ring.publish(); // a worker does this at the end of its loop turn
+    const taken = ring.take(1 << 16)!;
+    const bytes = new Uint8Array(taken.bytes);
+    let at = 0;
+    for (const p of taken.pieces) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    fillRecordCrcs(bytes);
+    const d = decodeRecord(bytes, 0);
+    expect(d.ok).toBe(true);
+    if (!d.ok) return;
+    expect(d.record.lsn).toBe(lsn);
+    expect(d.record.op).toBe(Op.delta);
+    // db 2, keyLen 1, "k", argc 4, then (len, bytes) per argument
+    expect(Buffer.from(d.record.payload).toString("hex")).toBe(
+      "02" + "01000000" + "6b" + "04000000" + "04000000" + "48534554" + "01000000" + "6b" + "01000000" + "66" + "01000000" + "76",
+    );
+    const e = decodeDelta(d.record.payload);
+    expect(e.db).toBe(2);
+    expect(new TextDecoder().decode(e.key)).toBe("k");
+    expect(e.argv.map((a) => new TextDecoder().decode(a))).toEqual(["HSET", "k", "f", "v"]);
+    expect(recordKey(Op.delta, d.record.payload)).toEqual({ db: 2, key: e.key });
   });
 
   test("golden bytes", () => {

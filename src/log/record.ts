@@ -40,6 +40,15 @@ export const Op = {
   swapDb: 7,
   /** Key renamed or moved: db, key, db2, key2 (the value's nodes move with it). */
   rename: 8,
+  /**
+   * A command's effect on one key (src/log/effects.ts logDelta): db, key, and the argv of a
+   * deterministic command that, run on the key's previous state, yields its new state. Logged for
+   * writes to large values instead of a whole `put`; exact under fuzzy snapshots only through the
+   * per-key LSN rule of src/log/snapshot.ts.
+   */
+  delta: 9,
+  /** Last record of a snapshot (format 2): u16 format, u64 max per-key LSN. Never in a segment. */
+  snapshotEnd: 10,
 } as const;
 
 export const opVersions: Readonly<Record<number, number>> = {
@@ -52,6 +61,8 @@ export const opVersions: Readonly<Record<number, number>> = {
   [Op.flush]: 1,
   [Op.swapDb]: 1,
   [Op.rename]: 1,
+  [Op.delta]: 1,
+  [Op.snapshotEnd]: 1,
 };
 
 export interface LogRecord {

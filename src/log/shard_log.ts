@@ -306,3 +306,32 @@ export class Replicator {
     for (const w of this.writers) w.close();
   }
 }
+
+/**
+ * Calls fn for every record with fromLsn < LSN <= toLsn, reading only the segments that can hold
+ * them. A read-only pre-pass (recovery's per-key LSN rule): damage is left for recoverShard, which
+ * reads everything again and decides; a frame this pass cannot read simply ends it.
+ */
+export function scanRecords(dir: string, shard: number, keys: KeyProvider | null, fromLsn: bigint, toLsn: bigint, fn: (r: LogRecord) => void): void {
+  const segs = listSegments(dir, shard);
+  for (let i = 0; i < segs.length; i++) {
+    if (segs[i].firstLsn > toLsn) break;
+    if (i + 1 < segs.length && segs[i + 1].firstLsn - 1n <= fromLsn) continue;
+    let r: ReturnType<typeof readFrames>;
+    try {
+      r = readFrames(segs[i].path, keys);
+    } catch {
+      return;
+    }
+    for (const body of r.bodies) {
+      let at = 0;
+      while (at < body.length) {
+        const d = decodeRecord(body, at);
+        if (!d.ok) return;
+        if (d.record.lsn > toLsn) return;
+        if (d.record.lsn > fromLsn) fn(d.record);
+        at = d.end;
+      }
+    }
+  }
+}

@@ -146,6 +146,11 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
   const ks = x.ks;
   ks.countHits = (bits & Bits.readonly) !== 0;
   let r: Promise<ReplyFn> | undefined;
+  // The running command, for the shard log's delta effects (src/server/exec.ts effSpec).
+  x.effSpec = spec;
+  x.effArgv = argv;
+  x.effect = null;
+  x.effLogged = false;
   try {
     r = execute(x, spec, argv);
   } catch (e) {
@@ -156,6 +161,7 @@ export function dispatch(x: Exec, s: Session, argv: Uint8Array[], hint: CommandS
     out.error(`ERR internal error in '${fullName(spec)}'`);
     r = undefined;
   }
+  x.effSpec = null;
   const t1 = performance.now();
   x.clock = t1;
   const usec = (t1 - t0) * 1000;

@@ -3,7 +3,8 @@
 //
 // Effects: every write signals the keys it changed (src/server/signals.ts); the hook logs each key's
 // resulting state (src/log/effects.ts) into the key's shard ring before the lock is released, so a
-// shard's LSN order is the order its changes happened in. Expirations and evictions raise the same
+// shard's LSN order is the order its changes happened in. A large value changed by a delta-able
+// command (CommandSpec.delta) logs the command's effect instead (a `delta`, O(argv) not O(value)). Expirations and evictions raise the same
 // signal (src/server/notify.ts, src/keyspace/evict.ts) and so log a `del`; FLUSHDB/FLUSHALL are
 // logged in every shard's ring, SWAPDB in shard 0's.
 //
@@ -27,11 +28,17 @@ import type { Exec } from "./exec.ts";
 import type { Session } from "./session.ts";
 import { signalHooks } from "./signals.ts";
 import { LogRing } from "../log/ring.ts";
-import { logDel, logFlush, logPut, logSwapDb } from "../log/effects.ts";
+import { logDel, logDelta, logFlush, logPut, logSwapDb, valueIsLarge } from "../log/effects.ts";
 import { Op } from "../log/record.ts";
 import { typeOps } from "../types/registry.ts";
 import { dirtyBuckets } from "../keyspace/keyspace.ts";
-import { ctlAsync, ctlF64LastRoundMs, ctlLogFailing, logFailure } from "../log/control.ts";
+import { ctlAsync, ctlF64LastRoundMs, ctlFlushes, ctlLogFailing, logFailure } from "../log/control.ts";
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 export interface DurableWorkerInit {
   rings: SharedArrayBuffer[];
@@ -88,7 +95,7 @@ export class DurableWorker {
     const dirty = this.dirty;
     ks.dirty = dirty;
     ks.needLsn = new Float64Array(rings.length);
-    signalHooks.log = (_x, db, key) => {
+    signalHooks.log = (x, db, key) => {
       // Keep the caller's routing state: handlers may still use ks.t / ks.h after signalling.
       const t0 = ks.t;
       const h0 = ks.h;
@@ -96,14 +103,28 @@ export class DurableWorker {
       const t = ks.route(key);
       const pdb = ks.physicalDb(db);
       const slot = t.find(pdb, key, ks.h);
-      const lsn = Number(slot >= 0 ? logPut(rings[shard], epoch, t, slot) : logDel(rings[shard], epoch, Op.del, pdb, key));
-      dirty[shard][ks.h & (dirtyBuckets - 1)] = lsn;
-      if (lsn > ks.needLsn[shard]) ks.needLsn[shard] = lsn;
+      let lsn: bigint;
+      if (slot >= 0) {
+        // A large value changed by its own delta-able command (once per command): log the command's
+        // effect instead of the whole value. SET/INCR pay one field test here (spec.delta false).
+        const spec = x.effSpec;
+        if (spec !== null && spec.delta === true && !x.effLogged && x.effArgv.length > 1 && bytesEqual(x.effArgv[1], key) && valueIsLarge(t, slot)) {
+          x.effLogged = true;
+          lsn = logDelta(rings[shard], epoch, pdb, key, x.effect ?? x.effArgv);
+        } else lsn = logPut(rings[shard], epoch, t, slot);
+      } else lsn = logDel(rings[shard], epoch, Op.del, pdb, key);
+      const n = Number(lsn);
+      dirty[shard][ks.h & (dirtyBuckets - 1)] = n;
+      if (n > ks.needLsn[shard]) ks.needLsn[shard] = n;
       this.notePending(shard);
       ks.t = t0;
       ks.h = h0;
     };
+    const ctl = this.controlI32;
     signalHooks.flushed = (_x, db) => {
+      // A snapshot walk in progress is retried (src/log/snapshot.ts: the per-key LSN rule cannot
+      // express a flush in the middle of a walk); every lock is held here.
+      Atomics.add(ctl, ctlFlushes, 1);
       const pdb = db < 0 ? -1 : ks.physicalDb(db);
       for (let s = 0; s < rings.length; s++) {
         dirty[s][dirtyBuckets] = Number(logFlush(rings[s], epoch, pdb));
@@ -112,6 +133,8 @@ export class DurableWorker {
       }
     };
     signalHooks.swapped = (_x, a, b) => {
+      // No snapshot retry for SWAPDB: records and snapshot entries name physical dbs, and the map
+      // the snapshot took at its start plus the swapDb records after it give the final map.
       // SWAPDB moves every db's keys under other names: every shard's reads wait for it.
       const lsn = Number(logSwapDb(rings[0], epoch, a, b));
       for (let s = 0; s < rings.length; s++) {

@@ -6,6 +6,7 @@ import type { Config } from "../config.ts";
 import type { Keyspace } from "../keyspace/keyspace.ts";
 import type { ReplyWriter } from "../resp/writer.ts";
 import type { CommandTable } from "../commands/registry.ts";
+import type { CommandSpec } from "../commands/spec.ts";
 import type { Session } from "./session.ts";
 import type { Stats } from "./stats.ts";
 import type { SlowLog } from "./slowlog.ts";
@@ -66,6 +67,17 @@ export class Exec {
   clock = performance.now();
   /** The shard log's worker side, or null with durability none. */
   durable: DurableWorker | null = null;
+  /**
+   * The command whose handler is running, set around the handler by dispatch and EXEC (null
+   * otherwise, e.g. while blocked clients are served): the shard log may log a large key's change
+   * as this command's effect (a `delta`, src/log/effects.ts). Plain stores: nothing is allocated.
+   */
+  effSpec: CommandSpec | null = null;
+  effArgv: Uint8Array[] = [];
+  /** The effect argv a handler set with setEffect (SPOP's SREM, XADD's assigned ID), else null. */
+  effect: Uint8Array[] | null = null;
+  /** A delta was logged for the running command: a second signal of its key logs a `put`. */
+  effLogged = false;
   /** Per shard: 1 while the running command holds its lock (dispatch's multi-shard path). */
   readonly lockScratch: Uint8Array;
   /** This worker's pub/sub subscribers and its link to the other workers' (set at start). */

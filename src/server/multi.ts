@@ -281,6 +281,10 @@ function runQueued(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise<Repl
   x.ks.countHits = (spec.bits! & Bits.readonly) !== 0;
   const t0 = x.clock; // one clock read per command, as dispatch
   let r: Promise<ReplyFn> | undefined;
+  x.effSpec = spec; // the shard log's delta effects (src/server/exec.ts effSpec)
+  x.effArgv = argv;
+  x.effect = null;
+  x.effLogged = false;
   try {
     r = spec.handler(x, argv) as Promise<ReplyFn> | undefined;
   } catch (e) {
@@ -289,6 +293,7 @@ function runQueued(x: Exec, spec: CommandSpec, argv: Uint8Array[]): Promise<Repl
     out.error(`ERR internal error in '${fullName(spec)}'`);
     r = undefined;
   }
+  x.effSpec = null;
   x.clock = performance.now();
   const usec = (x.clock - t0) * 1000;
   x.stats.command(spec.id!, usec);

@@ -37,6 +37,29 @@ export const signalHooks: {
   swapped: null,
 };
 
+/**
+ * A handler whose command's own argv would not replay to the same result (SPOP's random choice,
+ * XADD's `*` ID) states the deterministic command it amounts to, for the shard log (Redis's
+ * rewriting of the propagated argv). Call before signalModified, only when wantsEffect(x).
+ */
+export function setEffect(x: Exec, argv: Uint8Array[]): void {
+  x.effect = argv;
+}
+
+/**
+ * The command stopped part-way (out of memory after some changes): replaying its argv would not stop
+ * at the same point, so the shard log records the key's resulting value instead. Call before
+ * signalModified.
+ */
+export function effectPartial(x: Exec): void {
+  x.effLogged = true;
+}
+
+/** True when the shard log may log this command's effect: build setEffect's argv only then. */
+export function wantsEffect(x: Exec): boolean {
+  return x.durable !== null && x.effSpec !== null && x.effSpec.delta === true;
+}
+
 export function signalModified(x: Exec, db: number, key: Uint8Array): void {
   const f = signalHooks.modified;
   if (f !== null) f(x, db, key);

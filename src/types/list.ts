@@ -152,6 +152,10 @@ function writeEntry(u8: Uint8Array, p: number, src: Uint8Array, so: number, len:
 }
 
 // ---- header -----------------------------------------------------------------------------------------
+/** True when the list's elements live in arena nodes (a large list), not inline in its block. */
+export function listIsChunked(t: Table, slot: number): boolean {
+  return t.arena.u8[t.valueOffset(slot)] === kindChunked;
+}
 export function listLength(t: Table, slot: number): number {
   return rd32(t.arena.u8, t.valueOffset(slot) + 1);
 }
