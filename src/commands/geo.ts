@@ -1,8 +1,10 @@
 // Geospatial commands over sorted sets: a member's score is its 52-bit geohash
 // (native-free/geohash.ts), so GEOADD is ZADD with computed scores (its keyspace event is "zadd", as
 // in Redis) and searches scan the score ranges of up to 9 geohash cells in Redis's order, keeping
-// the points whose haversine distance (or box test) passes. Replies print coordinates with "%.17Lf"
-// trimmed (LD_STR_HUMAN; a RESP3 double) and distances with "%.4f" (a bulk string in both protocols).
+// the points whose haversine distance (or box test) passes (src/types/geo_search.ts: no allocation
+// per call or per candidate; hits are shared scratch arrays, read before the next search). Replies
+// print coordinates with "%.17Lf" trimmed (LD_STR_HUMAN; a RESP3 double) and distances with "%.4f"
+// (a bulk string in both protocols).
 //
 // Parse order is Redis's georadiusGeneric: the source key is looked up first (WRONGTYPE wins), then
 // the centre and shape, then options left to right; a missing source key still parses every option
@@ -22,16 +24,15 @@ import {
   decodedLat,
   decodedLon,
   distance,
-  distanceIfInside,
   encode,
   geoStepMax,
   geohashText,
-  searchCells,
   validLonLat,
 } from "../../native-free/geohash.ts";
+import { hitCount, hitDist, hitNode, hitOrder, hitScore, searchShape, sortHits } from "../types/geo_search.ts";
 import { Err, latin1 } from "./util.ts";
 import { lookupZset, wrongTypeSlot, zaddScores, zsetDesc } from "./zsets.ts";
-import { nodeMemberLen, nodeMemberOff, nodeNext, nodeScore, zsCreate, zsFind, zsFirstInScore, zsFree, zsInsert, writeDesc } from "../types/zset.ts";
+import { nodeMemberLen, nodeMemberOff, nodeScore, zsCreate, zsFind, zsFree, zsInsert, writeDesc } from "../types/zset.ts";
 
 const te = new TextEncoder();
 
@@ -196,51 +197,12 @@ const fSearch = 4; // GEOSEARCH
 const fSearchStore = 8;
 const fNoStore = 16; // the _RO forms
 
-/** One matching point: node address, distance in meters. */
-interface Hit {
-  node: number;
-  dist: number;
-  score: number;
-}
-
 /** Position of member in the zset (decodedLon/Lat), false when it is missing. */
 function memberPosition(a: Arena, d: number, m: Uint8Array): boolean {
   const n = zsFind(a, d, m, 0, m.length);
   if (n === 0) return false;
   decodeScore(nodeScore(a, n));
   return true;
-}
-
-/** Appends the points of one geohash cell's score range [min, max) that lie in the shape. */
-function scanCell(a: Arena, d: number, bits: number, step: number, shape: Shape, hits: Hit[], limit: number): void {
-  const unit = 2 ** (52 - step * 2);
-  const min = bits * unit;
-  const max = (bits + 1) * unit;
-  for (let n = zsFirstInScore(a, d, min, false); n !== 0; n = nodeNext(a, n)) {
-    const score = nodeScore(a, n);
-    if (score >= max) break;
-    decodeScore(score);
-    const dist = distanceIfInside(shape, decodedLon, decodedLat);
-    if (dist < 0) continue;
-    hits.push({ node: n, dist, score });
-    if (limit > 0 && hits.length >= limit) break;
-  }
-}
-
-function searchShape(a: Arena, d: number, shape: Shape, limit: number): Hit[] {
-  const { step, cells } = searchCells(shape);
-  const hits: Hit[] = [];
-  let last = 0;
-  for (let i = 0; i < 9; i++) {
-    const bits = cells[i];
-    if (bits !== bits) continue;
-    // Redis compares with the last scanned cell only once one past the centre was scanned.
-    if (last !== 0 && bits === cells[last]) continue;
-    if (hits.length > 0 && limit > 0 && hits.length >= limit) break;
-    scanCell(a, d, bits, step, shape, hits, limit);
-    last = i;
-  }
-  return hits;
 }
 
 function georadiusGeneric(x: Exec, argv: Uint8Array[], srcAt: number, flags: number): void {
@@ -382,17 +344,17 @@ function georadiusGeneric(x: Exec, argv: Uint8Array[], srcAt: number, flags: num
     return;
   }
   if (count !== 0 && sort === 0 && !any) sort = 1;
-  const hits = searchShape(a, d, shape, any ? count : 0);
-  if (hits.length === 0 && storeKey === null) {
+  searchShape(a, d, shape, any ? count : 0);
+  if (hitCount === 0 && storeKey === null) {
     x.out.emptyArray();
     return;
   }
-  const returned = count === 0 || hits.length < count ? hits.length : count;
-  if (sort === 1) hits.sort((p, q) => p.dist - q.dist);
-  else if (sort === 2) hits.sort((p, q) => q.dist - p.dist);
-  for (const h of hits) h.dist /= shape.conversion;
-  if (storeKey === null) replyHits(x, a, hits, returned, withDist, withHash, withCoord);
-  else storeHits(x, a, hits, returned, storeKey, storeDist, search);
+  const returned = count === 0 || hitCount < count ? hitCount : count;
+  sortHits(sort);
+  const conversion = shape.conversion;
+  for (let i = 0; i < hitCount; i++) hitDist[i] /= conversion;
+  if (storeKey === null) replyHits(x, a, returned, withDist, withHash, withCoord);
+  else storeHits(x, a, returned, storeKey, storeDist, search);
 }
 
 function distanceArgs(x: Exec, radiusArg: Uint8Array, unit: Uint8Array, shape: Shape): boolean {
@@ -410,19 +372,21 @@ function distanceArgs(x: Exec, radiusArg: Uint8Array, unit: Uint8Array, shape: S
   return true;
 }
 
-function replyHits(x: Exec, a: Arena, hits: Hit[], returned: number, withDist: boolean, withHash: boolean, withCoord: boolean): void {
+/** Replies the first `returned` hits of the last search, in hitOrder. */
+function replyHits(x: Exec, a: Arena, returned: number, withDist: boolean, withHash: boolean, withCoord: boolean): void {
   const out = x.out;
   const opts = (withDist ? 1 : 0) + (withHash ? 1 : 0) + (withCoord ? 1 : 0);
   out.arrayHeader(returned);
   for (let i = 0; i < returned; i++) {
-    const h = hits[i];
+    const h = hitOrder[i];
+    const node = hitNode[h];
     if (opts > 0) out.arrayHeader(opts + 1);
-    const off = nodeMemberOff(a, h.node);
-    out.bulkRange(a.u8, off, off + nodeMemberLen(a, h.node));
-    if (withDist) out.bulkString(formatFixed(h.dist, 4));
-    if (withHash) out.int(h.score);
+    const off = nodeMemberOff(a, node);
+    out.bulkRange(a.u8, off, off + nodeMemberLen(a, node));
+    if (withDist) out.bulkString(formatFixed(hitDist[h], 4));
+    if (withHash) out.int(hitScore[h]);
     if (withCoord) {
-      decodeScore(h.score);
+      decodeScore(hitScore[h]);
       out.arrayHeader(2);
       replyHuman(x, decodedLon);
       replyHuman(x, decodedLat);
@@ -438,16 +402,16 @@ function deleteKey(x: Exec, key: Uint8Array): void {
   notifyEvent(x, NOTIFY.generic, "del", x.s.db, key);
 }
 
-function storeHits(x: Exec, a: Arena, hits: Hit[], returned: number, dst: Uint8Array, storeDist: boolean, search: boolean): void {
+function storeHits(x: Exec, a: Arena, returned: number, dst: Uint8Array, storeDist: boolean, search: boolean): void {
   const members: Uint8Array[] = [];
   const scores: number[] = [];
   let maxLen = 0;
   for (let i = 0; i < returned; i++) {
-    const h = hits[i];
-    const off = nodeMemberOff(a, h.node);
-    const len = nodeMemberLen(a, h.node);
+    const h = hitOrder[i];
+    const off = nodeMemberOff(a, hitNode[h]);
+    const len = nodeMemberLen(a, hitNode[h]);
     members.push(a.u8.slice(off, off + len));
-    scores.push(storeDist ? h.dist : h.score);
+    scores.push(storeDist ? hitDist[h] : hitScore[h]);
     if (len > maxLen) maxLen = len;
   }
   if (returned === 0) {

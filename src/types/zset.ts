@@ -191,6 +191,18 @@ export function memberHash(buf: Uint8Array, start: number, end: number): number 
   return hash32(buf, start, end, memberHashSeed) >>> 0;
 }
 
+/**
+ * memberHash of bytes in shared memory, through a plain copy: hash32 is kept to plain buffers (see
+ * dictHashArena in src/types/dict.ts for why).
+ */
+let hashScratch = new Uint8Array(256);
+function memberHashShared(buf: Uint8Array, start: number, end: number): number {
+  const len = end - start;
+  if (hashScratch.length < len) hashScratch = new Uint8Array(Math.max(len, hashScratch.length * 2));
+  hashScratch.set(buf.subarray(start, end), 0);
+  return hash32(hashScratch, 0, len, memberHashSeed) >>> 0;
+}
+
 /** memcmp order of the node's member against buf[start, end): <0, 0, >0. */
 export function cmpMember(a: Arena, n: number, buf: Uint8Array, start: number, end: number): number {
   const u8 = a.u8;
@@ -372,19 +384,26 @@ function indexRemove(a: Arena, d: number, n: number): void {
 }
 
 // ---- skiplist ------------------------------------------------------------------------------------
-/** Fills update[]/rankAt[] with the last node before (score, member) on each level. */
+/**
+ * Fills update[]/rankAt[] with the last node before (score, member) on each level. Hot: every
+ * insert, delete and moving score update runs it. Skiplist nodes are positive addresses, so scores
+ * are read straight from f64; members are compared only on equal scores (scores are never NaN).
+ */
 function searchPath(a: Arena, d: number, score: number, buf: Uint8Array, start: number, end: number): void {
   const u32 = a.u32;
+  const f64 = a.f64;
   let x = u32[d * 2];
-  const level = u32[d * 2 + 3];
-  for (let i = level - 1; i >= 0; i--) {
-    rankAt[i] = i === level - 1 ? 0 : rankAt[i + 1];
+  let rank = 0;
+  for (let i = u32[d * 2 + 3] - 1; i >= 0; i--) {
     for (;;) {
-      const f = fwd(u32, x, i);
-      if (f === 0 || !nodeBefore(a, f, score, buf, start, end)) break;
-      rankAt[i] += span(u32, x, i);
+      const f = u32[x * 2 + 6 + 2 * i];
+      if (f === 0) break;
+      const s = f64[f];
+      if (s > score || (s === score && cmpMember(a, f, buf, start, end) >= 0)) break;
+      rank += u32[x * 2 + 7 + 2 * i];
       x = f;
     }
+    rankAt[i] = rank;
     update[i] = x;
   }
 }
@@ -551,7 +570,11 @@ export function zsUpdateScore(a: Arena, d: number, n: number, score: number): vo
   link(a, d, n);
 }
 
-/** 0-based rank of node n. */
+/**
+ * 0-based rank of node n. Walks forward from n along each node's top pointer to the end, summing
+ * spans (a pointer to nothing spans the nodes after its node): length - 1 - that sum. As many node
+ * visits as a search from the header, but no score or member comparisons.
+ */
 export function zsRank(a: Arena, d: number, n: number): number {
   if (n < 0) {
     let r = 0;
@@ -559,23 +582,14 @@ export function zsRank(a: Arena, d: number, n: number): number {
     return r;
   }
   const u32 = a.u32;
-  const score = a.f64[n];
-  const off = nodeMemberOff(a, n);
-  const end = off + u32[n * 2 + 2];
-  let x = u32[d * 2];
-  let rank = 0;
-  for (let i = u32[d * 2 + 3] - 1; i >= 0; i--) {
-    for (;;) {
-      const f = fwd(u32, x, i);
-      if (f === 0) break;
-      if (f !== n && !nodeBefore(a, f, score, a.u8, off, end)) break;
-      rank += span(u32, x, i);
-      x = f;
-      if (x === n) return rank - 1;
-    }
-  }
-  assert(false, "zset: node not found by rank search");
-  return -1;
+  let after = 0;
+  let x = n;
+  do {
+    const top = x * 2 + 4 + 2 * u32[x * 2 + 3]; // the top level's (forward, span) pair
+    after += u32[top + 1];
+    x = u32[top];
+  } while (x !== 0);
+  return u32[d * 2 + 2] - 1 - after;
 }
 
 /** Node at 0-based rank r (0 <= r < length). */
@@ -1058,6 +1072,8 @@ function skiplistFromBytes(a: Arena, bytes: Uint8Array, start: number, count: nu
   let maxLevel = 1;
   let prev = 0;
   let p = start;
+  // A payload viewed in shared memory (a log ring) hashes through a copy (memberHashShared).
+  const sharedBytes = bytes.buffer instanceof SharedArrayBuffer;
   for (let r = 1; r <= count; r++) {
     const hv = readVarint(bytes, p);
     p = varintEnd;
@@ -1084,7 +1100,7 @@ function skiplistFromBytes(a: Arena, bytes: Uint8Array, start: number, count: nu
     u32[n * 2 + 2] = mlen;
     u32[n * 2 + 3] = level;
     u32[n * 2 + 4] = prev;
-    u32[n * 2 + 5] = memberHash(bytes, p, p + mlen);
+    u32[n * 2 + 5] = sharedBytes ? memberHashShared(bytes, p, p + mlen) : memberHash(bytes, p, p + mlen);
     const off = n * 8 + nodeFixedBytes + 8 * level;
     copyBytes(bytes, p, a.u8, off, mlen);
     assert(prev === 0 || nodeBefore(a, prev, score, a.u8, off, off + mlen), "zset bytes: entries out of order");
