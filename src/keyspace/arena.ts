@@ -1,9 +1,14 @@
-// Byte arena in a growable SharedArrayBuffer: the allocator under every key and value.
+// Byte arena in a SharedArrayBuffer: the allocator under every key and value.
 //
 // Design: segregated size classes with one free list per class, all state inside the buffer, so
 // any thread holding the owning shard's lock can allocate and free (no JS object per block, no GC
 // work that grows with the data). Addresses are u32 counts of 8-byte units (address 0 is the
-// header, so 0 means "none"); a buffer reaches at most 4 GiB, the largest growable SAB Bun reserves.
+// header, so 0 means "none"); an arena reaches at most 4 GiB.
+// The buffer is reserved at its largest size up front and never grows: the kernel maps its pages on
+// first touch, so RSS follows what is used, and typed-array views of a fixed-size buffer are not
+// length-tracking (each access of a view of a growable buffer re-reads its length: ~30% slower on
+// random access here). `committed` is the arena's logical size (the bump pointer's limit, and what
+// capacityBytes reports); it grows in steps as the growable buffer did.
 // Classes: multiples of 8 bytes up to 256, then 8 classes per power of two (waste <= 12.5%).
 // Freed blocks are kept on their class's list (the first 4 bytes hold the next address) and are
 // never coalesced: like jemalloc's size classes, reuse is by class.
@@ -21,6 +26,7 @@ const wordFreeHeads = 8;
 // Header f64 slots (f64 index): stats kept as doubles to pass 2^32.
 const f64UsedBytes = 256; // byte offset 2048
 const f64FreeBytes = 257;
+const f64Committed = 258;
 const magic = 0x4d4b4152; // "MKAR"
 export const arenaBytesMax = 2 ** 32;
 const growStepBytesMin = 1 << 20;
@@ -53,13 +59,16 @@ export class Arena {
     this.u32 = new Uint32Array(sab);
     this.f64 = new Float64Array(sab);
     assert(this.u32[wordMagic] === magic, "arena: buffer not initialised");
+    // A growable buffer (tests that drive the out-of-memory path) commits what it holds now.
+    if (sab.growable) this.f64[f64Committed] = sab.byteLength;
   }
 
   static create(initialBytes = 1 << 20): SharedArrayBuffer {
-    const sab = new SharedArrayBuffer(Math.max(initialBytes, headerBytes * 2), { maxByteLength: arenaBytesMax });
+    const sab = new SharedArrayBuffer(arenaBytesMax);
     const u32 = new Uint32Array(sab);
     u32[wordMagic] = magic;
     u32[wordTop] = headerBytes / 8;
+    new Float64Array(sab)[f64Committed] = Math.min(arenaBytesMax, Math.max(initialBytes, headerBytes * 2));
     return sab;
   }
 
@@ -69,9 +78,9 @@ export class Arena {
   get freeListBytes(): number {
     return this.f64[f64FreeBytes];
   }
-  /** Bytes the buffer has committed (RSS upper bound for the arena). */
+  /** Bytes the arena has committed (RSS upper bound for the arena). */
   get capacityBytes(): number {
-    return this.sab.byteLength;
+    return this.f64[f64Committed];
   }
   get topBytes(): number {
     return this.u32[wordTop] * 8;
@@ -92,7 +101,7 @@ export class Arena {
     }
     const top = u32[wordTop];
     const end = top * 8 + size;
-    if (end > this.sab.byteLength && !this.grow(end)) return 0;
+    if (end > this.f64[f64Committed] && !this.grow(end)) return 0;
     u32[wordTop] = top + size / 8;
     this.f64[f64UsedBytes] += size;
     return top;
@@ -116,14 +125,20 @@ export class Arena {
 
   private grow(endBytes: number): boolean {
     if (endBytes > arenaBytesMax) return false;
-    const cur = this.sab.byteLength;
+    const sab = this.sab;
+    const limit = Math.min(arenaBytesMax, sab.growable ? sab.maxByteLength : sab.byteLength);
+    if (endBytes > limit) return false;
+    const cur = this.f64[f64Committed];
     let next = Math.max(endBytes, cur + Math.max(growStepBytesMin, Math.floor(cur / 4)));
-    next = Math.min(arenaBytesMax, Math.ceil(next / growStepBytesMin) * growStepBytesMin);
-    try {
-      this.sab.grow(next);
-    } catch {
-      return false;
+    next = Math.min(limit, Math.ceil(next / growStepBytesMin) * growStepBytesMin);
+    if (sab.growable && next > sab.byteLength) {
+      try {
+        sab.grow(next);
+      } catch {
+        return false;
+      }
     }
+    this.f64[f64Committed] = next;
     return true;
   }
 }

@@ -1,6 +1,6 @@
 // The keyspace as command handlers see it: every shard's table, reachable from every worker.
 //
-// Each shard (a contiguous range of the 16384 slots) is a Table + Arena in growable
+// Each shard (a contiguous range of the 16384 slots) is a Table + Arena in reserved (4 GiB, mapped on touch)
 // SharedArrayBuffers plus a futex lock word in the shared control buffer. Every worker maps every
 // shard. A command locks the shards its keys live on (in shard order, so multi-key commands cannot
 // deadlock), runs inline on the session's own thread, and unlocks. This replaces a mailbox hop to the
@@ -19,9 +19,12 @@ import { Table, dbCountMax, hashKey, ObjType } from "./table.ts";
 /** Key hash buckets of a shard's dirty-LSN map (Keyspace.dirty): 2^15, 256 KiB per shard. */
 export const dirtyBuckets = 1 << 15;
 const dirtyMask = dirtyBuckets - 1;
-/** A shard's dirty map: buckets, then its floor. */
+/**
+ * A shard's dirty map: buckets, then its floor (an LSN of its own log: its last FLUSH), then the LSN
+ * in shard 0's log of the last SWAPDB (logged there only) that reads of this shard depend on.
+ */
 export function createDirtyMap(): SharedArrayBuffer {
-  return new SharedArrayBuffer(8 * (dirtyBuckets + 1));
+  return new SharedArrayBuffer(8 * (dirtyBuckets + 2));
 }
 import { typeOps } from "../types/registry.ts";
 import { lfuNew, lfuTouch, lruClock } from "./clock.ts";
@@ -129,6 +132,8 @@ export class Keyspace {
       const f = d[dirtyMask + 1];
       const lsn = k > f ? k : f;
       if (lsn > this.needLsn[shard]) this.needLsn[shard] = lsn;
+      const swap = d[dirtyMask + 2];
+      if (swap > this.needLsn[0]) this.needLsn[0] = swap;
     }
     // Our invariant, checked always: a table is only touched under its shard's lock (a spec with
     // wrong key positions or a missing `shards: "all"` would race with other workers).

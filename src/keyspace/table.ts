@@ -1,4 +1,4 @@
-// The keyspace table of one shard: open addressing with linear probing in a growable
+// The keyspace table of one shard: open addressing with linear probing in a reserved (4 GiB, mapped on touch)
 // SharedArrayBuffer, entries pointing at blocks in the shard's Arena.
 //
 // Slot (4 x u32): [hash, block address (0 = empty), meta, clock]. meta packs type (bits 0-3, Redis's
@@ -59,8 +59,9 @@ export class Table {
   }
 
   static create(capLog2 = capLog2Min): SharedArrayBuffer {
-    const bytes = (headerWords + (4 << capLog2)) * 4;
-    const sab = new SharedArrayBuffer(bytes, { maxByteLength: 2 ** 32 });
+    // Reserved at its largest size (4 GiB; pages are mapped on first touch): views of a fixed-size
+    // buffer are not length-tracking, so every slot access is cheaper (see src/keyspace/arena.ts).
+    const sab = new SharedArrayBuffer(2 ** 32);
     const u32 = new Uint32Array(sab);
     u32[wMagic] = magic;
     u32[wCapLog2] = capLog2;
@@ -417,6 +418,8 @@ export class Table {
     if (needBytes > 2 ** 32) return false;
     const old = this.u32.slice(headerWords, headerWords + oldCap * 4);
     if (needBytes > this.sab.byteLength) {
+      // Only a growable buffer (tests) grows; Table.create reserves the largest size up front.
+      if (!this.sab.growable || needBytes > this.sab.maxByteLength) return false;
       try {
         this.sab.grow(needBytes);
       } catch {

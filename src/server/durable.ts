@@ -136,9 +136,10 @@ export class DurableWorker {
       // No snapshot retry for SWAPDB: records and snapshot entries name physical dbs, and the map
       // the snapshot took at its start plus the swapDb records after it give the final map.
       // SWAPDB moves every db's keys under other names: every shard's reads wait for it.
+      // The record is in shard 0's log only: every shard's map points reads at that LSN of shard 0.
       const lsn = Number(logSwapDb(rings[0], epoch, a, b));
       for (let s = 0; s < rings.length; s++) {
-        if (lsn > dirty[s][dirtyBuckets]) dirty[s][dirtyBuckets] = lsn;
+        dirty[s][dirtyBuckets + 1] = lsn;
         ks.touchedShards |= 1 << s;
       }
       this.notePending(0);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Keyspace, createKeyspaceBuffers } from "../keyspace/keyspace.ts";
-import { Doorbell, LogRing, createDoorbell } from "../log/ring.ts";
+import { Doorbell, LogRing, createDoorbell, publishRings } from "../log/ring.ts";
 import { Replicator, SegmentWriter, recoverShard } from "../log/shard_log.ts";
 import { logPut } from "../log/effects.ts";
 import { applyRecord } from "../log/apply.ts";
@@ -444,6 +444,7 @@ describe("through the shard log", () => {
       };
       let i = 0;
       for (; i < 4000; i++) write(i);
+      publishRings(); // the end of a worker turn
       rep.round();
       for (let s = 0; s < shards; s++) {
         writeSnapshot(ks, s, dir, null, {
@@ -452,11 +453,13 @@ describe("through the shard log", () => {
           appendedLsn: () => rings[s].appendedLsn(),
           between: () => {
             for (let j = 0; j < 50; j++) write(i++);
+            publishRings(); // the end of a worker turn
             rep.round();
           },
         });
       }
       for (let j = 0; j < 2000; j++) write(i++);
+      publishRings(); // the end of a worker turn
       rep.round();
       for (const w of writers) w.close();
       const ks2 = new Keyspace(createKeyspaceBuffers(shards, 16));

@@ -15,7 +15,7 @@ import { Keyspace, createKeyspaceBuffers } from "../keyspace/keyspace.ts";
 import { ObjEnc, ObjType } from "../keyspace/table.ts";
 import { applyRecord } from "../log/apply.ts";
 import { logPut } from "../log/effects.ts";
-import { Doorbell, LogRing, createDoorbell } from "../log/ring.ts";
+import { Doorbell, LogRing, createDoorbell, publishRings } from "../log/ring.ts";
 import { Replicator, SegmentWriter, recoverShard } from "../log/shard_log.ts";
 import { latestSnapshot, loadSnapshot, writeSnapshot } from "../log/snapshot.ts";
 import { typeOps } from "./registry.ts";
@@ -401,9 +401,11 @@ describe("stream serialize/deserialize", () => {
         logPut(ring, 1, t, ks.lookup(0, key));
       };
       for (let i = 0; i < 6; i++) put(`s${i}`, i + 1);
+      publishRings(); // the end of a worker turn
       rep.round();
       writeSnapshot(ks, 0, dir, null, { lock: () => {}, unlock: () => {}, appendedLsn: () => ring.appendedLsn(), between: () => {} });
       for (let i = 3; i < 9; i++) put(`s${i}`, i + 100); // updates and new keys in the log tail
+      publishRings(); // the end of a worker turn
       rep.round();
       writer.close();
       const want = Array.from({ length: 9 }, (_, i) => dump(ks.route(te.encode(`s${i}`)).arena, streamAt(te.encode(`s${i}`))));

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Arena } from "../keyspace/arena.ts";
 import { Keyspace, createKeyspaceBuffers } from "../keyspace/keyspace.ts";
 import { ObjEnc, ObjType } from "../keyspace/table.ts";
-import { createDoorbell, Doorbell, LogRing } from "../log/ring.ts";
+import { createDoorbell, Doorbell, LogRing, publishRings } from "../log/ring.ts";
 import { Replicator, SegmentWriter, recoverShard } from "../log/shard_log.ts";
 import { logPut } from "../log/effects.ts";
 import { applyRecord } from "../log/apply.ts";
@@ -399,6 +399,7 @@ describe("zsets through the shard log", () => {
         logPut(rings[ks.shardOf(key)], 1, t, slot);
       };
       for (let i = 0; i < 24; i++) put(`z:${i}`, i % 2 === 0, i + 1, [5, 60, 400][i % 3]);
+      publishRings(); // the end of a worker turn
       rep.round();
       for (let s = 0; s < shards; s++) {
         writeSnapshot(ks, s, dir, null, {
@@ -411,6 +412,7 @@ describe("zsets through the shard log", () => {
       // After the snapshot: overwrites (logged puts replace the snapshot's values) and new keys.
       for (let i = 0; i < 30; i += 3) put(`z:${i}`, i % 2 === 1, 100 + i, 300);
       put("z:new", false, 7, 2500);
+      publishRings(); // the end of a worker turn
       rep.round();
       for (const w of writers) w.close();
       const want = zsetDigest(ks);
