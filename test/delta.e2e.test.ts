@@ -284,12 +284,13 @@ describe("delta records under fuzzy snapshots", () => {
       const snaps = snapshotLoop(server.port, stop);
       const flushes = flushLoop(server.port, new Rng(rng.nextU32()), stop);
       const writers = [0, 1, 2].map((w) => writeLoop(server!.port, new Rng(rng.nextU32() + w), 8, stop));
-      await Bun.sleep(1500);
+      await Bun.sleep(3000);
       stopped = true;
       const written = await Promise.all(writers);
       await flushes;
       snapshots += await snaps;
-      expect(written.reduce((a, b) => a + b, 0)).toBeGreaterThan(300);
+      // Enough writes landed during the walks to matter (a loaded 2-core machine does a few hundred).
+      expect(written.reduce((a, b) => a + b, 0)).toBeGreaterThan(100);
       c = await RespClient.connect(server.port);
       const before = await digest(c);
       c.close();
