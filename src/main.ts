@@ -244,6 +244,7 @@ async function startDurable(cfg: Config, workers: number, ks: ReturnType<typeof 
       const id = nextId++;
       const t0 = Date.now();
       f64[ctlF64SaveInProgress] = 1;
+      log("notice", "Background saving started");
       running = new Promise<{ ok: boolean; message?: string }>((resolve) => waits.set(id, resolve)).then((r) => {
         running = null;
         f64[ctlF64SaveInProgress] = 0;
@@ -252,6 +253,7 @@ async function startDurable(cfg: Config, workers: number, ks: ReturnType<typeof 
         if (r.ok) {
           f64[ctlF64LastSaveSec] = Math.floor(Date.now() / 1000);
           f64[ctlF64Saves]++;
+          log("notice", `Background saving terminated with success (${f64[ctlF64LastSaveMs]} ms)`);
         } else log("warning", `snapshot failed: ${r.message}`);
         return r;
       });

@@ -18,6 +18,7 @@ function saveCommand(x: Exec): void | Promise<ReplyFn> {
     x.out.error("ERR Background save already in progress");
     return;
   }
+  x.durable.control[ctlF64SaveInProgress] = 1; // seen by INFO and the next SAVE/BGSAVE at once
   return x.peers.snapshot().then((r) => (x2: Exec) => {
     if (r.ok) x2.out.ok();
     else x2.out.error(`ERR ${r.message ?? "snapshot failed"}`);
@@ -45,6 +46,9 @@ function bgsaveCommand(x: Exec, argv: Uint8Array[]): void {
     } else x.out.error("ERR Background save already in progress");
     return;
   }
+  // Set here, not only when the main thread gets the request: INFO (rdb_bgsave_in_progress) and a
+  // BGSAVE pipelined right after this one see it at once, as in Redis.
+  x.durable.control[ctlF64SaveInProgress] = 1;
   void x.peers.snapshot();
   x.out.simple("Background saving started");
 }

@@ -112,6 +112,8 @@ export class FrameWriter {
   private salt: Uint8Array | null;
   /** Bytes of header and frames (the logical end). */
   size: number;
+  private scratch = new Uint8Array(0);
+  private scratchDv = new DataView(new ArrayBuffer(0));
   /** The file's physical size: zero bytes from `size` to here (preallocation). */
   private zeroEnd: number;
   /** Preallocation chunk in bytes (0 = none). */
@@ -162,8 +164,15 @@ export class FrameWriter {
   append(body: Uint8Array): void {
     const stored = this.dataKey !== null ? sealBytes(this.dataKey, frameNonce(this.salt!, this.frames), body, offsetAad(this.size)) : body;
     if (stored.length > frameBodyMax) throw new Error("log frame too large");
-    const frame = new Uint8Array(frameHeaderBytes + stored.length);
-    const dv = new DataView(frame.buffer);
+    // One reusable buffer per writer (a snapshot appends hundreds of 1 MiB frames; a new buffer each
+    // time only grows the thread's heap until a GC).
+    const need = frameHeaderBytes + stored.length;
+    if (this.scratch.length < need) {
+      this.scratch = new Uint8Array(Math.max(need, this.scratch.length * 2));
+      this.scratchDv = new DataView(this.scratch.buffer);
+    }
+    const frame = this.scratch.subarray(0, need);
+    const dv = this.scratchDv;
     dv.setUint32(0, stored.length, true);
     frame.set(stored, frameHeaderBytes);
     dv.setUint32(4, crc32c(frame, crc32c(frame, 0, 0, 4), frameHeaderBytes, frame.length), true);

@@ -32,7 +32,7 @@ import type { Table } from "../keyspace/table.ts";
 import { typeOps } from "../types/registry.ts";
 import { FileKind, FrameWriter, LogCorruption, readFrames, syncDir } from "./file.ts";
 import type { KeyProvider } from "./keys.ts";
-import { Op, decodeRecord, encodeRecord, recordHeaderBytes } from "./record.ts";
+import { Op, decodeRecord, encodeRecord, encodeRecordHeader, fillRecordCrcs, recordHeaderBytes } from "./record.ts";
 import { removeSegmentsThrough, shardDir } from "./shard_log.ts";
 import { applyRecord } from "./apply.ts";
 import { recordKey } from "./effects.ts";
@@ -88,18 +88,33 @@ export interface SnapshotResult {
   ms: number;
 }
 
+/**
+ * The walk's chunk buffer. Records are built in place without a view or DataView per key (a 1M-key
+ * walk otherwise leaves millions of small objects for the snapshotter thread's GC, and RSS grows
+ * with them); their CRCs are filled once per frame (fillRecordCrcs).
+ */
 class Buf {
   u8 = new Uint8Array(1 << 16);
+  dv = new DataView(this.u8.buffer);
   len = 0;
   ensure(n: number): void {
     if (this.len + n <= this.u8.length) return;
     const next = new Uint8Array(Math.max(this.u8.length * 2, this.len + n));
     next.set(this.u8.subarray(0, this.len));
     this.u8 = next;
+    this.dv = new DataView(next.buffer);
   }
 }
 
-const f64 = new DataView(new ArrayBuffer(8));
+/** Copies n bytes; short runs by hand (no view). */
+function copyRun(dst: Uint8Array, at: number, src: Uint8Array, from: number, n: number): void {
+  if (n > 64) {
+    dst.set(src.subarray(from, from + n), at);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[at + i] = src[from + i];
+}
+
 
 /** Appends a put record of the entry at (t, slot) to buf. */
 function putRecord(buf: Buf, t: Table, slot: number, lsn: bigint): void {
@@ -109,10 +124,10 @@ function putRecord(buf: Buf, t: Table, slot: number, lsn: bigint): void {
   const vlen = t.valueLen(slot);
   const ops = typeOps[type];
   const ser = ops !== undefined && ops.serialize !== undefined ? ops.serialize(t.arena, voff, vlen, enc) : null;
-  const value = ser ?? t.arena.u8.subarray(voff, voff + vlen);
+  const valueLen = ser !== null ? ser.length : vlen;
   const klen = t.keyLen(slot);
   const koff = t.keyOffset(slot);
-  const payloadLen = 16 + klen + value.length;
+  const payloadLen = 16 + klen + valueLen;
   buf.ensure(recordHeaderBytes + payloadLen);
   const p = buf.len + recordHeaderBytes;
   const u8 = buf.u8;
@@ -120,15 +135,14 @@ function putRecord(buf: Buf, t: Table, slot: number, lsn: bigint): void {
   u8[p + 1] = type;
   u8[p + 2] = enc;
   u8[p + 3] = ser !== null ? 1 : 0;
-  f64.setFloat64(0, t.expireAt(slot), true);
-  for (let i = 0; i < 8; i++) u8[p + 4 + i] = f64.getUint8(i);
-  u8[p + 12] = klen & 0xff;
-  u8[p + 13] = (klen >>> 8) & 0xff;
-  u8[p + 14] = (klen >>> 16) & 0xff;
-  u8[p + 15] = (klen >>> 24) & 0xff;
-  u8.set(t.arena.u8.subarray(koff, koff + klen), p + 16);
-  u8.set(value, p + 16 + klen);
-  buf.len = encodeRecord(u8, buf.len, lsn, 0, Op.put, u8.subarray(p, p + payloadLen));
+  buf.dv.setFloat64(p + 4, t.expireAt(slot), true);
+  buf.dv.setUint32(p + 12, klen, true);
+  const src = t.arena.u8;
+  copyRun(u8, p + 16, src, koff, klen);
+  if (ser !== null) u8.set(ser, p + 16 + klen);
+  else copyRun(u8, p + 16 + klen, src, voff, vlen);
+  encodeRecordHeader(buf.dv, buf.len, lsn, 0, Op.put, payloadLen); // CRC: fillRecordCrcs per frame
+  buf.len = p + payloadLen;
 }
 
 /** Writes a snapshot of shard `shard` of ks (see the file comment). */
@@ -203,7 +217,11 @@ function walk(ks: Keyspace, shard: number, dir: string, keys: KeyProvider | null
       hooks.unlock();
     }
     if (buf.len >= 1 << 20 || cursor === 0) {
-      if (buf.len > 0) w.append(buf.u8.subarray(0, buf.len));
+      if (buf.len > 0) {
+        const body = buf.u8.subarray(0, buf.len);
+        fillRecordCrcs(body);
+        w.append(body);
+      }
       buf.len = 0;
     }
     hooks.between?.();

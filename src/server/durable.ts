@@ -238,13 +238,21 @@ export class DurableWorker {
       this.drain();
     };
     if (r.durableLsn() >= r.appendedLsn()) {
-      queueMicrotask(done);
+      // Everything appended is durable: the held reply is releasable now. A reply that waits for an
+      // LSN its shard never appended would make this a hot loop (a bug: a wrong LSN space); back off
+      // to a timer then, so the worker stays responsive and the bug shows as latency, not a spin.
+      if (++this.shortcuts > 64) setTimeout(done, 10);
+      else queueMicrotask(done);
       return;
     }
+    this.shortcuts = 0;
     const p = r.waitProgressAsync(seen, Infinity);
     if (p === null) queueMicrotask(done);
     else p.then(done, done);
   }
+
+  /** Consecutive watch() calls that found everything durable (see watch). */
+  private shortcuts = 0;
 
   /** A closing session's held replies are dropped. */
   forget(s: Session): void {
