@@ -19,6 +19,7 @@ import type { DurableWorkerInit } from "./server/durable.ts";
 import { parseCidrList } from "./server/admission.ts";
 import { checkedTlsSetup, tlsStartupError } from "./server/tls.ts";
 import { enforceAclStartup } from "./acl/startup_check.ts";
+import { readAclFile } from "./acl/startup.ts";
 
 
 function randomHex(n: number): string {
@@ -64,7 +65,9 @@ async function main(): Promise<void> {
   }
   setLogLevel(cfg.loglevel);
   checkListeningPolicy(cfg);
-  await enforceAclStartup(cfg); // a bad `user` line or aclfile: Redis's error, exit 1
+  // The aclfile is read once: the judge and every shard worker load the same text.
+  const aclText = cfg.aclfile !== "" ? readAclFile(cfg.aclfile) : null;
+  await enforceAclStartup(cfg, aclText); // a bad `user` line or aclfile: Redis's error, exit 1
   const workers = cfg.shardWorkers;
   const ks = createKeyspaceBuffers(workers, cfg.databases);
   const durable = cfg.durability !== "none" ? await startDurable(cfg, workers, ks) : null;
@@ -157,7 +160,7 @@ async function main(): Promise<void> {
   }
   for (let w = 0; w < workers; w++) {
     const init: WorkerInit = {
-      worker: w, workers, config: cfg.toJSON(), keyspace: ks, stats, slowlogIds, runId, pubsub, pubsubPorts: pubsubPorts[w], blocking, durable: durable?.workerInit,
+      worker: w, workers, config: cfg.toJSON(), keyspace: ks, stats, slowlogIds, runId, pubsub, pubsubPorts: pubsubPorts[w], blocking, durable: durable?.workerInit, aclText,
     };
     threads[w].postMessage({ type: "init", init }, pubsubPorts[w].filter((p): p is MessagePort => p !== null));
   }

@@ -27,6 +27,8 @@ export interface UserLineSource {
 }
 
 export interface AclStartupInput {
+  /** The aclfile as the main thread read it once (every shard worker loads this same text). */
+  aclText?: AclFileRead | null;
   /** Each `user` line's arguments (the name first). */
   users: string[][];
   sources: UserLineSource[];
@@ -121,7 +123,9 @@ export function strerror(e: unknown): string {
 }
 
 /** The aclfile's text, or the error ACL LOAD and the startup report ("Error loading ACLs, opening file ..."). */
-export function readAclFile(file: string): { text: string } | { error: string } {
+export type AclFileRead = { text: string } | { error: string };
+
+export function readAclFile(file: string): AclFileRead {
   try {
     return { text: readFileSync(file, "latin1") };
   } catch (e) {
@@ -147,7 +151,7 @@ export function checkAclStartup(input: AclStartupInput, table: AclCommands): Acl
   const loaded = configuredUsers(store, input.users);
   if ("errors" in loaded) return { kind: "fatal", lines: loaded.errors };
   if (input.aclfile !== "") {
-    const read = readAclFile(input.aclfile);
+    const read = input.aclText ?? readAclFile(input.aclfile);
     const users = "error" in read ? read.error : store.parseFile(read.text, input.aclfile);
     if (typeof users === "string") return { kind: "fatal", lines: [`Aborting Redis startup because of ACL errors: ${users}`] };
   }

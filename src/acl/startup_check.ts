@@ -6,7 +6,7 @@
 import { type Config, ConfigError } from "../config.ts";
 import { log } from "../server/log.ts";
 import { memkeepVersion } from "../version.ts";
-import type { AclStartupInput, AclStartupVerdict } from "./startup.ts";
+import type { AclFileRead, AclStartupInput, AclStartupVerdict } from "./startup.ts";
 
 function judge(input: AclStartupInput): Promise<AclStartupVerdict> {
   const w = new Worker(new URL("./startup_worker.ts", import.meta.url).href);
@@ -18,9 +18,10 @@ function judge(input: AclStartupInput): Promise<AclStartupVerdict> {
 }
 
 /** Exits the process (code 1) when the ACL configuration is one redis-server 7.0 refuses to start with. */
-export async function enforceAclStartup(cfg: Config): Promise<void> {
+export async function enforceAclStartup(cfg: Config, aclText: AclFileRead | null): Promise<void> {
   if (cfg.userLines.length === 0 && cfg.aclfile === "") return;
   const verdict = await judge({
+    aclText,
     users: cfg.userLines, sources: cfg.userSources, aclfile: cfg.aclfile, allChannelsByDefault: cfg.aclPubsubDefault === "allchannels",
   });
   switch (verdict.kind) {

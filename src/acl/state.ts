@@ -17,7 +17,7 @@ import type { Session } from "../server/session.ts";
 import { Stat } from "../server/stats.ts";
 import { clientInfoLine } from "../server/client_info.ts";
 import { type AclLogEntry, AclLog, aclNow, batchMax, logOwner, sameDenial } from "./log.ts";
-import { bothUsersAndAclfile, configuredUsers, readAclFile } from "./startup.ts";
+import { type AclFileRead, bothUsersAndAclfile, configuredUsers, readAclFile } from "./startup.ts";
 import {
   type AclUser, AclStore, KeyPerm, type Selector, selectorAllowsChannel, selectorAllowsCommand, selectorAllowsKey,
 } from "./users.ts";
@@ -334,7 +334,7 @@ export function answerAclPeer(w: AclHost, req: AclPeerRequest): unknown {
  * configuration with Redis's words (src/acl/startup_check.ts); what fails here (a file changed in
  * between) stops the worker.
  */
-export function createAclState(x: Exec): AclState {
+export function createAclState(x: Exec, aclText: AclFileRead | null = null): AclState {
   const acl = new AclState(x);
   const lines = x.cfg.userLines;
   if (lines.length > 0 && x.cfg.aclfile !== "") throw new Error(bothUsersAndAclfile);
@@ -344,7 +344,9 @@ export function createAclState(x: Exec): AclState {
     acl.store.replaceAll(loaded.users);
   }
   if (x.cfg.aclfile !== "") {
-    const read = readAclFile(x.cfg.aclfile);
+    // The text the main thread read once and judged: a worker starting later must not see the file
+    // as it is by then (a test, or an admin, may already be writing the next version).
+    const read = aclText ?? readAclFile(x.cfg.aclfile);
     const users = "error" in read ? read.error : acl.store.parseFile(read.text, x.cfg.aclfile);
     if (typeof users === "string") throw new Error(`Aborting Redis startup because of ACL errors: ${users}`);
     acl.store.replaceAll(users);

@@ -45,6 +45,8 @@ export interface WorkerInit {
   runId: string;
   /** The shard log's buffers, absent with durability none. */
   durable?: DurableWorkerInit;
+  /** The aclfile as the main thread read it at start (src/acl/state.ts createAclState). */
+  aclText?: { text: string } | { error: string } | null;
   /** Pub/sub registry (src/server/pubsub.ts) and one port per other worker (null for itself). */
   pubsub: PubSubBuffers;
   pubsubPorts: (MessagePort | null)[];
@@ -110,7 +112,7 @@ export class WorkerServer {
     for (const port of init.pubsubPorts) {
       if (port !== null) port.onmessage = (e) => this.x.pubsub.onBatch(e.data as ArrayBuffer);
     }
-    this.x.acl = createAclState(this.x);
+    this.x.acl = createAclState(this.x, init.aclText ?? null);
     cfg.onChange("requirepass", (c) => {
       this.x.acl.store.setRequirepass(c.requirepass);
       aclResync(this, -1);
