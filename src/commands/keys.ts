@@ -21,7 +21,7 @@ import { decodeCursor, encodeCursor, forEachEntry, randomEntry, scanShards } fro
 import { isLfuPolicy, policyCode, Policy } from "../keyspace/evict.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { stringMatchRange } from "../../native-free/glob.ts";
-import { Err, eqCI, int64Max, int64Min, latin1 } from "./util.ts";
+import { Err, eqCI, int64Max, int64Min, latin1, bytesEqual } from "./util.ts";
 import { NOTIFY } from "../config.ts";
 import { notifyEvent, signalModified, signalReady } from "../server/signals.ts";
 import { replyHelp } from "./connection.ts";
@@ -40,12 +40,6 @@ const int32Max = 2147483647;
 function cstr(arg: Uint8Array): Uint8Array {
   const nul = arg.indexOf(0);
   return nul < 0 ? arg : arg.subarray(0, nul);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Lookup without updating the LRU/LFU clock (Redis's LOOKUP_NOTOUCH); lazy expiry still applies. */

@@ -12,7 +12,7 @@ import { cmd, type CommandSpec } from "./spec.ts";
 import type { Exec, ReplyFn } from "../server/exec.ts";
 import { ObjEnc, ObjType } from "../keyspace/table.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
-import { Err, latin1 } from "./util.ts";
+import { Err, latin1, bytesEqual } from "./util.ts";
 import { NOTIFY } from "../config.ts";
 import { notifyEvent, setEffect, signalModified, signalReady, wantsEffect } from "../server/signals.ts";
 import { block, type BlockRequest } from "../server/blocking.ts";
@@ -1257,12 +1257,6 @@ function blockRead(x: Exec, req: ReadRequest, timeout: number): Promise<ReplyFn>
     },
   };
   return block(x, breq);
-}
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function xreadCommand(x: Exec, argv: Uint8Array[]): void | Promise<ReplyFn> {

@@ -19,6 +19,13 @@ const tdUtf8 = new TextDecoder();
 const te = new TextEncoder();
 
 /** True when `arg` equals `lower` (an ASCII lowercase literal) ignoring ASCII case. */
+/** Byte-wise equality of two buffers. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function eqCI(arg: Uint8Array, lower: string): boolean {
   if (arg.length !== lower.length) return false;
   for (let i = 0; i < arg.length; i++) {

@@ -39,6 +39,7 @@ import type { Session } from "./session.ts";
 import { finishReply } from "./dispatch.ts";
 import { parseInt64 } from "../../native-free/numbers.ts";
 import { type LongDouble, LongDoubleKind, parseLongDouble } from "../../native-free/long_double.ts";
+import { bytesEqual } from "../commands/util.ts";
 
 export interface BlockRequest {
   /** Logical db the keys belong to. */
@@ -198,12 +199,6 @@ let lockMarks = new Uint8Array(0);
 const readyDbs: number[] = [];
 const readyKeys: Uint8Array[] = [];
 export const blockingReady = { n: 0 };
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 function onReady(_x: Exec, db: number, key: Uint8Array): void {
   const r = reg;

@@ -33,12 +33,7 @@ import { Op } from "../log/record.ts";
 import { typeOps } from "../types/registry.ts";
 import { dirtyBuckets } from "../keyspace/keyspace.ts";
 import { ctlAsync, ctlF64LastRoundMs, ctlFlushes, ctlLogFailing, logFailure } from "../log/control.ts";
-
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+import { bytesEqual } from "../commands/util.ts";
 
 export interface DurableWorkerInit {
   rings: SharedArrayBuffer[];
