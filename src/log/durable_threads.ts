@@ -144,6 +144,8 @@ export class Snapshotter {
   private f64: Float64Array;
   private ctl: Int32Array;
 
+  private pause = new Int32Array(new SharedArrayBuffer(4));
+
   constructor(private init: DurableInit) {
     this.ctl = new Int32Array(init.control);
     this.ks = new Keyspace(init.keyspace);
@@ -162,6 +164,9 @@ export class Snapshotter {
           lock: () => this.ks.lock(s),
           unlock: () => this.ks.unlock(s),
           appendedLsn: () => ring.appendedLsn(),
+          // The shard lock is not fair: without a pause the walk retakes it at once and writers
+          // queue behind chunk after chunk (p99 5x during a 1M-key snapshot). 0.2 ms lets them in.
+          between: () => Atomics.wait(this.pause, 0, 0, 0.2),
           flushCount: () => Atomics.load(this.ctl, ctlFlushes),
         }),
       );
