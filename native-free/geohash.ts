@@ -193,14 +193,15 @@ function neighbour(bits: number, step: number, dLon: number, dLat: number): numb
 // Order: centre, N, S, E, W, NE, NW, SE, SW as (dLon, dLat).
 const moves = [0, 0, 0, 1, 0, -1, 1, 0, -1, 0, 1, 1, -1, 1, 1, -1, -1, -1];
 
-function neighbours(bits: number, step: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < 9; i++) out.push(neighbour(bits, step, moves[i * 2], moves[i * 2 + 1]));
-  return out;
+function fillNeighbours(bits: number, step: number, cells: Float64Array | number[]): void {
+  for (let i = 0; i < 9; i++) cells[i] = neighbour(bits, step, moves[i * 2], moves[i * 2 + 1]);
 }
 
-/** The cells a shape's search scans. */
-export function searchCells(s: Shape): SearchCells {
+/**
+ * The cells a shape's search scans, without allocating: the 9 cells' hash bits (NaN for a skipped
+ * cell) go to `cells`; returns their step. The GEOSEARCH hot path (src/types/geo_search.ts) uses it.
+ */
+export function searchCellsInto(s: Shape, cells: Float64Array | number[]): number {
   const heightM = s.conversion * (s.box ? s.height / 2 : s.radius);
   const widthM = s.conversion * (s.box ? s.width / 2 : s.radius);
   const latDelta = heightM / earthRadiusM / degToRad;
@@ -215,8 +216,8 @@ export function searchCells(s: Shape): SearchCells {
   radiusM *= s.conversion;
   let step = estimateSteps(radiusM, s.lat);
   let hash = encode(s.lon, s.lat, step);
-  let cells = neighbours(hash, step);
-  const a: Area = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
+  fillNeighbours(hash, step, cells);
+  const a = scratchArea;
   let decrease = false;
   if (decodeArea(cells[1], step, a).latMax < maxLat) decrease = true;
   if (decodeArea(cells[2], step, a).latMin > minLat) decrease = true;
@@ -225,7 +226,7 @@ export function searchCells(s: Shape): SearchCells {
   if (step > 1 && decrease) {
     step--;
     hash = encode(s.lon, s.lat, step);
-    cells = neighbours(hash, step);
+    fillNeighbours(hash, step, cells);
   }
   if (step >= 2) {
     decodeArea(hash, step, a);
@@ -234,6 +235,13 @@ export function searchCells(s: Shape): SearchCells {
     if (a.lonMin < minLon) cells[4] = cells[8] = cells[6] = NaN; // W, SW, NW
     if (a.lonMax > maxLon) cells[3] = cells[7] = cells[5] = NaN; // E, SE, NE
   }
+  return step;
+}
+
+/** The cells a shape's search scans. */
+export function searchCells(s: Shape): SearchCells {
+  const cells: number[] = new Array(9).fill(0);
+  const step = searchCellsInto(s, cells);
   return { step, cells };
 }
 

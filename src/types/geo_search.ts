@@ -18,16 +18,13 @@
 import type { Arena } from "../keyspace/arena.ts";
 import {
   type Shape,
-  decodeArea,
   distanceIfInside,
   earthRadiusM,
-  encode,
-  estimateSteps,
   geoLatMax,
   geoLatMin,
   geoLonMax,
   geoLonMin,
-  interleave,
+  searchCellsInto,
 } from "../../native-free/geohash.ts";
 import { zsFirstInScore } from "./zset.ts";
 
@@ -47,74 +44,14 @@ function squash32(v: number): number {
   return v;
 }
 
-/** Latitude (even bits) and longitude (odd bits) halves of a hash, set by deinterleave. */
-let halfLat = 0;
-let halfLon = 0;
-function deinterleave(bits: number): void {
-  const hi = Math.floor(bits / two32) >>> 0;
-  const lo = (bits - hi * two32) >>> 0;
-  halfLat = squash32(hi) * 65536 + squash32(lo);
-  halfLon = squash32(hi >>> 1) * 65536 + squash32(lo >>> 1);
-}
-
 // ---- cells ---------------------------------------------------------------------------------------
 /** The cells of the last cellsFor: hash bits at `searchStep`, NaN for a skipped cell. */
 export const searchCellBits = new Float64Array(9);
 export let searchStep = 0;
 
-// Order: centre, N, S, E, W, NE, NW, SE, SW as (dLon, dLat).
-const moves = [0, 0, 0, 1, 0, -1, 1, 0, -1, 0, 1, 1, -1, 1, 1, -1, -1, -1];
-
-function fillNeighbours(bits: number, step: number): void {
-  deinterleave(bits);
-  const lat0 = halfLat;
-  const lon0 = halfLon;
-  const mask = 2 ** step;
-  for (let i = 0; i < 9; i++) {
-    const lat = (lat0 + moves[i * 2 + 1] + mask) % mask;
-    const lon = (lon0 + moves[i * 2] + mask) % mask;
-    searchCellBits[i] = interleave(lat, lon);
-  }
-}
-
-const area = { lonMin: 0, lonMax: 0, latMin: 0, latMax: 0 };
-
-/** searchCells of native-free/geohash.ts into searchCellBits / searchStep. */
+/** native-free/geohash.ts searchCellsInto into searchCellBits / searchStep. */
 export function cellsFor(s: Shape): void {
-  const heightM = s.conversion * (s.box ? s.height / 2 : s.radius);
-  const widthM = s.conversion * (s.box ? s.width / 2 : s.radius);
-  const latDelta = heightM / earthRadiusM / degToRad;
-  const lonDeltaTop = widthM / earthRadiusM / Math.cos((s.lat + latDelta) * degToRad) / degToRad;
-  const lonDeltaBottom = widthM / earthRadiusM / Math.cos((s.lat - latDelta) * degToRad) / degToRad;
-  const south = s.lat < 0;
-  const minLon = south ? s.lon - lonDeltaBottom : s.lon - lonDeltaTop;
-  const maxLon = south ? s.lon + lonDeltaBottom : s.lon + lonDeltaTop;
-  const minLat = s.lat - latDelta;
-  const maxLat = s.lat + latDelta;
-  let radiusM = s.box ? Math.sqrt((s.width / 2) * (s.width / 2) + (s.height / 2) * (s.height / 2)) : s.radius;
-  radiusM *= s.conversion;
-  let step = estimateSteps(radiusM, s.lat);
-  let hash = encode(s.lon, s.lat, step);
-  fillNeighbours(hash, step);
-  const c = searchCellBits;
-  let decrease = false;
-  if (decodeArea(c[1], step, area).latMax < maxLat) decrease = true;
-  if (decodeArea(c[2], step, area).latMin > minLat) decrease = true;
-  if (decodeArea(c[3], step, area).lonMax < maxLon) decrease = true;
-  if (decodeArea(c[4], step, area).lonMin > minLon) decrease = true;
-  if (step > 1 && decrease) {
-    step--;
-    hash = encode(s.lon, s.lat, step);
-    fillNeighbours(hash, step);
-  }
-  if (step >= 2) {
-    decodeArea(hash, step, area);
-    if (area.latMin < minLat) c[2] = c[8] = c[7] = NaN; // S, SW, SE
-    if (area.latMax > maxLat) c[1] = c[5] = c[6] = NaN; // N, NE, NW
-    if (area.lonMin < minLon) c[4] = c[8] = c[6] = NaN; // W, SW, NW
-    if (area.lonMax > maxLon) c[3] = c[7] = c[5] = NaN; // E, SE, NE
-  }
-  searchStep = step;
+  searchStep = searchCellsInto(s, searchCellBits);
 }
 
 // ---- hits ----------------------------------------------------------------------------------------
