@@ -51,6 +51,15 @@ export class Session {
   closed = false;
   outQueue: Uint8Array[] = [];
   outQueuedBytes = 0;
+  /**
+   * Replies of this loop turn not yet handed to the socket (src/server/worker_server.ts send): they
+   * go out in one write per session after every ready connection was served, as Redis writes its
+   * clients' replies before it sleeps. Bytes order: outQueue first, then these.
+   */
+  pendingOut: Uint8Array | null = null;
+  pendingLen = 0;
+  /** In the worker's list of sessions with pending output. */
+  pendingListed = false;
   /** When the output first went over the soft limit (0 = not over). */
   softLimitSinceMs = 0;
   bytesOut = 0;
