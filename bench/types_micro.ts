@@ -101,6 +101,8 @@ function fillGeo(key: string): void {
 interface Case { name: string; template: string[]; setup?: () => void; n: number }
 const cases: Case[] = [
   { name: "SET", template: ["SET", "key:__rand_int__", "xxx"], n: 200_000 },
+  { name: "GET", template: ["GET", "key:__rand_int__"], n: 200_000 },
+  { name: "INCR", template: ["INCR", "counter:__rand_int__"], n: 200_000 },
   { name: "LPUSH", template: ["LPUSH", "list:push", "__rand_int__"], n: 200_000 },
   { name: "LPOP", template: ["LPOP", "list:pop"], n: 200_000 }, // refilled before every round
   { name: "HSET", template: ["HSET", "hash:set", "__rand_int__", "value"], n: 200_000 },
