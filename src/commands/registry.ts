@@ -61,15 +61,27 @@ export class CommandTable {
   /** A NameResolver for the parser: top-level names resolved on the raw input bytes. */
   nameResolver(): NameResolver {
     const buckets = this.buckets;
+    // The name resolved last, as the client spelled it: a pipeline repeats one command.
+    let lastBytes: Uint8Array = new Uint8Array(0);
+    let lastSpec: CommandSpec | null = null;
     return {
       last: null,
       resolve(buf: Uint8Array, start: number, end: number): Uint8Array | null {
+        if (end - start === lastBytes.length && lastSpec !== null && sameBytes(lastBytes, buf, start)) {
+          this.last = lastSpec;
+          return lastBytes;
+        }
         const e = findEntry(buckets.get(foldHash(buf, start, end)), buf, start, end);
         this.last = e ? e.spec : null;
         if (!e) return null;
-        if (sameBytes(e.upper, buf, start)) return e.upper;
-        if (sameBytes(e.name, buf, start)) return e.name;
-        return null;
+        let name: Uint8Array | null = null;
+        if (sameBytes(e.upper, buf, start)) name = e.upper;
+        else if (sameBytes(e.name, buf, start)) name = e.name;
+        if (name !== null) {
+          lastBytes = name;
+          lastSpec = e.spec;
+        }
+        return name;
       },
     };
   }
