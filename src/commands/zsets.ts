@@ -1,5 +1,5 @@
-// Sorted-set commands. Values live in the shard Arena as a skiplist with spans plus a member index
-// (src/types/zset.ts): rank, range by rank and delete by rank are O(log n). The key's table block
+// Sorted-set commands. Values live in the shard Arena as an order-statistics B+tree plus a member
+// index (src/types/zset.ts): rank, range by rank and delete by rank are O(log n). The key's table block
 // holds the 4-byte descriptor address.
 //
 // OBJECT ENCODING is Redis 7.0's: a key starts as `listpack` (unless zset-max-listpack-entries is 0
@@ -208,7 +208,7 @@ function zaddOne(x: Exec, t: Table, slot: number, d: number, flags: number, scor
     addScore = score;
     if (t.encoding(slot) === ObjEnc.listpack) score += 0; // listpack text has no "-0"; the reply keeps it
     if (score !== cur) {
-      zsUpdateScore(a, d, n, score);
+      if (!zsUpdateScore(a, d, n, score)) return -2; // a full arena: the set is unchanged
       return 2;
     }
     return 3;

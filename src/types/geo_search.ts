@@ -26,7 +26,7 @@ import {
   geoLonMin,
   searchCellsInto,
 } from "../../native-free/geohash.ts";
-import { zsFirstInScore } from "./zset.ts";
+import { leafRecWord, walkLeaf, walkPos, zsFirstInScore } from "./zset.ts";
 
 const degToRad = Math.PI / 180.0;
 const two32 = 4294967296;
@@ -106,51 +106,67 @@ function centreDistance(lon: number, lat: number): number {
   return 2.0 * earthRadiusM * Math.asin(Math.sqrt(a));
 }
 
+/**
+ * Distance of the point whose score is `score` from the centre when it lies in the shape, -1 when it
+ * does not (NaN near the antipode: kept, as Redis keeps it).
+ */
+function pointDistance(score: number, s: Shape): number {
+  // decodeScore: the centre of the 26-step cell, clamped.
+  const hi = Math.floor(score / two32) >>> 0;
+  const lo = (score - hi * two32) >>> 0;
+  const la = squash32(hi) * 65536 + squash32(lo);
+  const lg = squash32(hi >>> 1) * 65536 + squash32(lo >>> 1);
+  let lat = (geoLatMin + (la * 1.0 / cells26) * latScale + (geoLatMin + ((la + 1) * 1.0 / cells26) * latScale)) / 2;
+  let lon = (geoLonMin + (lg * 1.0 / cells26) * lonScale + (geoLonMin + ((lg + 1) * 1.0 / cells26) * lonScale)) / 2;
+  if (lon > geoLonMax) lon = geoLonMax;
+  if (lon < geoLonMin) lon = geoLonMin;
+  if (lat > geoLatMax) lat = geoLatMax;
+  if (lat < geoLatMin) lat = geoLatMin;
+  if (s.box) return distanceIfInside(s, lon, lat);
+  let dLon = Math.abs(lon - cLon);
+  if (dLon > 180) dLon = 360 - dLon;
+  if (dLon < 179 && (dLon > cLonLimit || earthRadiusM * Math.abs(lat * degToRad - cLatR) > cRadiusLoose)) return -1;
+  const dist = centreDistance(lon, lat);
+  return dist > cRadiusM ? -1 : dist;
+}
+
 /** Appends the points of one cell's score range [min, max) that lie in the shape. */
 function scanCell(a: Arena, d: number, bits: number, step: number, s: Shape, limit: number): void {
   const unit = 2 ** (52 - step * 2);
   const min = bits * unit;
   const max = (bits + 1) * unit;
   const f64 = a.f64;
-  const u32 = a.u32;
   let n = zsFirstInScore(a, d, min, false);
-  while (n !== 0) {
-    let score: number;
-    let next: number;
-    if (n > 0) {
-      score = f64[n];
-      next = u32[n * 2 + 6];
-    } else {
-      score = compactScore(a, n);
-      next = compactNext(a, n);
-    }
-    if (score >= max) break;
-    // decodeScore: the centre of the 26-step cell, clamped.
-    const hi = Math.floor(score / two32) >>> 0;
-    const lo = (score - hi * two32) >>> 0;
-    const la = squash32(hi) * 65536 + squash32(lo);
-    const lg = squash32(hi >>> 1) * 65536 + squash32(lo >>> 1);
-    let lat = (geoLatMin + (la * 1.0 / cells26) * latScale + (geoLatMin + ((la + 1) * 1.0 / cells26) * latScale)) / 2;
-    let lon = (geoLonMin + (lg * 1.0 / cells26) * lonScale + (geoLonMin + ((lg + 1) * 1.0 / cells26) * lonScale)) / 2;
-    if (lon > geoLonMax) lon = geoLonMax;
-    if (lon < geoLonMin) lon = geoLonMin;
-    if (lat > geoLatMax) lat = geoLatMax;
-    if (lat < geoLatMin) lat = geoLatMin;
-    let dist: number;
-    if (!s.box) {
-      let dLon = Math.abs(lon - cLon);
-      if (dLon > 180) dLon = 360 - dLon;
-      if (dLon < 179 && (dLon > cLonLimit || earthRadiusM * Math.abs(lat * degToRad - cLatR) > cRadiusLoose)) dist = -1;
-      else {
-        dist = centreDistance(lon, lat);
-        if (dist > cRadiusM) dist = -1;
+  if (n > 0) {
+    // Tree form: scores straight from the leaves; a record is touched only for a hit.
+    const u32 = a.u32;
+    let leaf = walkLeaf();
+    let pos = walkPos();
+    for (;;) {
+      const count = u32[leaf * 2];
+      for (; pos < count; pos++) {
+        const score = f64[leaf + 2 + pos];
+        if (score >= max) return;
+        const dist = pointDistance(score, s);
+        if (dist >= 0 || dist !== dist) {
+          pushHit(u32[leaf * 2 + leafRecWord + pos], dist, score);
+          if (limit > 0 && hitCount >= limit) return;
+        }
       }
-    } else dist = distanceIfInside(s, lon, lat);
+      leaf = u32[leaf * 2 + 3];
+      if (leaf === 0) return;
+      pos = 0;
+    }
+  }
+  while (n !== 0) {
+    const score = compactScore(a, n);
+    if (score >= max) break;
+    const dist = pointDistance(score, s);
     if (dist >= 0 || dist !== dist) {
       pushHit(n, dist, score);
       if (limit > 0 && hitCount >= limit) break;
     }
-    n = next;
+    n = compactNext(a, n);
   }
 }
 

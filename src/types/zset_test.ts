@@ -1,6 +1,7 @@
-// The arena skiplist against a sorted-array model: random inserts, score updates and deletes, with
-// every invariant checked (order, backward pointers, spans by rank, index) and ranks, rank lookups
-// and score/lex range bounds compared with the model.
+// The arena B+tree (and the compact form) against a sorted-array model: random inserts, score updates
+// and deletes, with every invariant checked (order, counts, separators, links, back-pointers, index)
+// and ranks, rank lookups and score/lex range bounds compared with the model. The larger randomized
+// model test of the tree (heights, a full arena, memory) is zset_tree_test.ts.
 
 import { describe, expect, test } from "bun:test";
 import { Arena } from "../keyspace/arena.ts";
@@ -53,8 +54,8 @@ function rng(seed: number): () => number {
   };
 }
 
-describe("zset skiplist with spans, and the compact form", () => {
-  for (const compact of [false, true]) test(`${compact ? "compact" : "skiplist"}: random inserts, updates and deletes keep order, ranks and index equal to a sorted-array model`, () => {
+describe("zset B+tree with subtree counts, and the compact form", () => {
+  for (const compact of [false, true]) test(`${compact ? "compact" : "tree"}: random inserts, updates and deletes keep order, ranks and index equal to a sorted-array model`, () => {
     const a = new Arena(Arena.create());
     const d = zsCreate(a, compact);
     const r = rng(7);
