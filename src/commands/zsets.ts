@@ -40,6 +40,10 @@ import {
   nodeScore,
   readDesc,
   writeDesc,
+  leafRecWord,
+  walkFrom,
+  walkLeaf,
+  walkPos,
   zsAtRank,
   zsClone,
   zsConvert,
@@ -618,6 +622,31 @@ function emitRange(x: Exec, a: Arena, n: number, count: number, reverse: boolean
   const out = x.out;
   const pairs = withScores && out.resp === 3;
   out.arrayHeader(withScores && out.resp === 2 ? count * 2 : count);
+  if (n > 0) {
+    // Tree form: along the leaves (src/types/zset.ts leaf walks); scores from the leaves' copies.
+    const u32 = a.u32;
+    const f64 = a.f64;
+    const u8 = a.u8;
+    walkFrom(a, n);
+    let leaf = walkLeaf();
+    let pos = walkPos();
+    for (let i = 0; i < count; i++) {
+      if (pos < 0) {
+        leaf = u32[leaf * 2 + 2];
+        pos = u32[leaf * 2] - 1;
+      } else if (pos >= u32[leaf * 2]) {
+        leaf = u32[leaf * 2 + 3];
+        pos = 0;
+      }
+      const r = u32[leaf * 2 + leafRecWord + pos];
+      if (pairs) out.arrayHeader(2);
+      const off = nodeMemberOff(a, r);
+      out.bulkRange(u8, off, off + nodeMemberLen(a, r));
+      if (withScores) out.double(f64[leaf + 2 + pos]);
+      pos += reverse ? -1 : 1;
+    }
+    return;
+  }
   for (let i = 0; i < count; i++) {
     if (pairs) out.arrayHeader(2);
     replyMember(x, a, n);

@@ -116,6 +116,12 @@ export function walkLeaf(): number {
 export function walkPos(): number {
   return hintPos;
 }
+/** Points walkLeaf / walkPos at tree record n (cheap when they already do). */
+export function walkFrom(a: Arena, n: number): void {
+  const leaf = a.u32[n * 2 + 3];
+  hintPos = leafPos(a.u32, leaf, n);
+  hintLeaf = leaf;
+}
 
 // ---- small accessors -----------------------------------------------------------------------------
 export function zsLength(a: Arena, d: number): number {
