@@ -111,6 +111,7 @@ const cases: Case[] = [
   { name: "ZRANK", template: ["ZRANK", "zset:read", "member:__rand_int__"], setup: () => fillSortedSet("zset:read"), n: 200_000 },
   { name: "GEOSEARCH", template: ["GEOSEARCH", "geo:read", "FROMLONLAT", "13.4", "52.5", "BYRADIUS", "1", "km", "ASC", "COUNT", "10"], setup: () => fillGeo("geo:read"), n: 20_000 },
   { name: "GEOSEARCH1M", template: ["GEOSEARCH", "geo:read", "FROMLONLAT", "13.4", "52.5", "BYRADIUS", "1", "m", "ASC", "COUNT", "10"], setup: () => fillGeo("geo:read"), n: 20_000 },
+  { name: "GEOSEARCHC1", template: ["GEOSEARCH", "geo:read", "FROMLONLAT", "13.4", "52.5", "BYRADIUS", "1", "km", "ASC", "COUNT", "1"], setup: () => fillGeo("geo:read"), n: 20_000 },
   { name: "PFADD", template: ["PFADD", "hll:add", "__rand_int__"], n: 200_000 },
   // The control again, after every type ran: shared helpers (hash32, the reply writer) have now
   // seen every caller, as in a server that served them all.
