@@ -393,6 +393,7 @@ export class WorkerServer {
         const mark = x.out.len;
         const errs = x.out.errors;
         x.clock = performance.now();
+        this.driveCommands = 0; // written at once, as a lone command's reply (flush)
         fn(x);
         // An asynchronous reply (a served blocked pop, a transaction's EXEC, a paused command) may
         // carry data another client's write produced: it waits until every shard's log has caught
