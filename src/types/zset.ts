@@ -691,18 +691,23 @@ function insertAt(a: Arena, d: number, r: number, score: number): void {
 }
 
 function leafInsert(a: Arena, leaf: number, pos: number, r: number, score: number): void {
+  const c = a.u32[leaf * 2];
+  leafPlace(a, leaf, pos, c, r, score);
+  a.u32[leaf * 2] = c + 1;
+}
+
+/** Moves leaf entries pos..last-1 one place right and puts (r, score) at pos (the count is the caller's). */
+function leafPlace(a: Arena, leaf: number, pos: number, last: number, r: number, score: number): void {
   const u32 = a.u32;
   const f64 = a.f64;
-  const c = u32[leaf * 2];
   const sb = leaf + 2;
   const rb = leaf * 2 + lRec;
-  for (let j = c; j > pos; j--) {
+  for (let j = last; j > pos; j--) {
     f64[sb + j] = f64[sb + j - 1];
     u32[rb + j] = u32[rb + j - 1];
   }
   f64[sb + pos] = score;
   u32[rb + pos] = r;
-  u32[leaf * 2] = c + 1;
   u32[r * 2 + 3] = leaf;
 }
 
@@ -739,15 +744,7 @@ function splitLeaf(a: Arena, d: number, leaf: number, pos: number, r: number, sc
     u32[right * 2 + lRec + w] = e;
     u32[e * 2 + 3] = right;
   }
-  if (pos < keep) {
-    for (let j = keep - 1; j > pos; j--) {
-      f64[sb + j] = f64[sb + j - 1];
-      u32[rb + j] = u32[rb + j - 1];
-    }
-    f64[sb + pos] = score;
-    u32[rb + pos] = r;
-    u32[r * 2 + 3] = leaf;
-  }
+  if (pos < keep) leafPlace(a, leaf, pos, keep - 1, r, score);
   u32[leaf * 2] = keep;
   u32[right * 2] = w;
   u32[right * 2 + 1] = u32[leaf * 2 + 1];
@@ -765,11 +762,17 @@ function splitLeaf(a: Arena, d: number, leaf: number, pos: number, r: number, sc
 
 /** Inserts child c (subtree count, first entry) at index j of internal node x (not full). */
 function innerInsert(a: Arena, x: number, j: number, c: number, count: number, score: number, rec: number): void {
+  const n = a.u32[x * 2];
+  innerPlace(a, x, j, n, c, count, score, rec);
+  a.u32[x * 2] = n + 1;
+}
+
+/** Moves children j..last-1 of x one place right and puts child c at j (the count is the caller's). */
+function innerPlace(a: Arena, x: number, j: number, last: number, c: number, count: number, score: number, rec: number): void {
   const u32 = a.u32;
   const f64 = a.f64;
-  const n = u32[x * 2];
   const b = x * 2;
-  for (let k = n; k > j; k--) {
+  for (let k = last; k > j; k--) {
     f64[x + 1 + k] = f64[x + k];
     u32[b + iChild + k] = u32[b + iChild + k - 1];
     u32[b + iCnt + k] = u32[b + iCnt + k - 1];
@@ -779,7 +782,6 @@ function innerInsert(a: Arena, x: number, j: number, c: number, count: number, s
   u32[b + iChild + j] = c;
   u32[b + iCnt + j] = count;
   u32[b + iMinRec + j] = rec;
-  u32[b] = n + 1;
   u32[c * 2 + 1] = x;
 }
 
@@ -824,20 +826,7 @@ function splitInner(a: Arena, x: number, j: number): void {
     u32[c * 2 + 1] = right;
     moved += cnt;
   }
-  if (j < keep) {
-    const c = carry;
-    for (let k = keep - 1; k > j; k--) {
-      f64[x + 1 + k] = f64[x + k];
-      u32[b + iChild + k] = u32[b + iChild + k - 1];
-      u32[b + iCnt + k] = u32[b + iCnt + k - 1];
-      u32[b + iMinRec + k] = u32[b + iMinRec + k - 1];
-    }
-    f64[x + 1 + j] = carryScore;
-    u32[b + iChild + j] = c;
-    u32[b + iCnt + j] = carryCount;
-    u32[b + iMinRec + j] = carryRec;
-    u32[c * 2 + 1] = x;
-  }
+  if (j < keep) innerPlace(a, x, j, keep - 1, carry, carryCount, carryScore, carryRec);
   u32[b] = keep;
   u32[right * 2] = w;
   u32[right * 2 + 1] = u32[b + 1];
