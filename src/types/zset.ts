@@ -1285,25 +1285,23 @@ function entryBefore(u32: Uint32Array, leaf: number, pos: number): number {
   return u32[leaf * 2 + lRec + pos - 1];
 }
 
-/** First member with score >= min (> min when minex), or 0. */
-export function zsFirstInScore(a: Arena, d: number, min: number, minex: boolean): number {
+/**
+ * The leaf (scoreLeaf) and position in it of the first entry whose score is not below `bound`
+ * (below: s < bound, or s <= bound when orEqual): down the last child whose first entry is below
+ * (child 0 when none is). Tree form, non-empty.
+ */
+let scoreLeaf = 0;
+function scoreSplit(a: Arena, d: number, bound: number, orEqual: boolean): number {
   const u32 = a.u32;
-  if (u32[d * 2 + 6] === 1) {
-    let e = zsFirst(a, d);
-    while (e !== 0 && !(minex ? nodeScore(a, e) > min : nodeScore(a, e) >= min)) e = nodeNext(a, e);
-    return e;
-  }
-  let x = u32[d * 2];
-  if (x === 0) return 0;
   const f64 = a.f64;
-  // Down the last child whose first entry does not qualify; the answer is in it or starts the next leaf.
+  let x = u32[d * 2];
   for (let l = u32[d * 2 + 7]; l > 0; l--) {
     let lo = 1;
     let hi = u32[x * 2];
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const s = f64[x + 1 + mid];
-      if (minex ? s <= min : s < min) lo = mid + 1;
+      if (orEqual ? s <= bound : s < bound) lo = mid + 1;
       else hi = mid;
     }
     x = u32[x * 2 + iChild + lo - 1];
@@ -1313,10 +1311,24 @@ export function zsFirstInScore(a: Arena, d: number, min: number, minex: boolean)
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     const s = f64[x + 2 + mid];
-    if (minex ? s <= min : s < min) lo = mid + 1;
+    if (orEqual ? s <= bound : s < bound) lo = mid + 1;
     else hi = mid;
   }
-  return entryFrom(u32, x, lo);
+  scoreLeaf = x;
+  return lo;
+}
+
+/** First member with score >= min (> min when minex), or 0. */
+export function zsFirstInScore(a: Arena, d: number, min: number, minex: boolean): number {
+  const u32 = a.u32;
+  if (u32[d * 2 + 6] === 1) {
+    let e = zsFirst(a, d);
+    while (e !== 0 && !(minex ? nodeScore(a, e) > min : nodeScore(a, e) >= min)) e = nodeNext(a, e);
+    return e;
+  }
+  if (u32[d * 2] === 0) return 0;
+  const pos = scoreSplit(a, d, min, minex);
+  return entryFrom(u32, scoreLeaf, pos);
 }
 
 /** Last member with score <= max (< max when maxex), or 0. */
@@ -1327,30 +1339,9 @@ export function zsLastInScore(a: Arena, d: number, max: number, maxex: boolean):
     while (e !== 0 && !(maxex ? nodeScore(a, e) < max : nodeScore(a, e) <= max)) e = nodePrev(a, e);
     return e;
   }
-  let x = u32[d * 2];
-  if (x === 0) return 0;
-  const f64 = a.f64;
-  // Down the last child whose first entry qualifies (child 0 when none: then nothing does).
-  for (let l = u32[d * 2 + 7]; l > 0; l--) {
-    let lo = 1;
-    let hi = u32[x * 2];
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const s = f64[x + 1 + mid];
-      if (maxex ? s < max : s <= max) lo = mid + 1;
-      else hi = mid;
-    }
-    x = u32[x * 2 + iChild + lo - 1];
-  }
-  let lo = 0;
-  let hi = u32[x * 2];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const s = f64[x + 2 + mid];
-    if (maxex ? s < max : s <= max) lo = mid + 1;
-    else hi = mid;
-  }
-  return entryBefore(u32, x, lo);
+  if (u32[d * 2] === 0) return 0;
+  const pos = scoreSplit(a, d, max, !maxex);
+  return entryBefore(u32, scoreLeaf, pos);
 }
 
 /** A lex bound: kind 0 "-", 1 "[x" inclusive, 2 "(x" exclusive, 3 "+". */
