@@ -175,6 +175,52 @@ describe("CLIENT INFO and CLIENT LIST", () => {
     }
   });
 
+  test("flags x, b and d and the multi= count are Redis's: in MULTI, blocked, watched key written, inside EXEC", async () => {
+    const seen: string[][] = [];
+    for (const port of [redis!.port, memkeep!.port, memkeep3!.port]) {
+      const cs = await connectMany(port, 4);
+      const [inMulti, blocked, writer, lister] = cs;
+      try {
+        await inMulti.call("DEL", "cl:watched", "cl:list");
+        await inMulti.call("CLIENT", "SETNAME", "inmulti");
+        await blocked.call("CLIENT", "SETNAME", "blocked");
+        await inMulti.call("WATCH", "cl:watched");
+        await inMulti.call("MULTI");
+        await inMulti.call("SET", "cl:x", "1");
+        await inMulti.call("GET", "cl:x");
+        const popped = blocked.callParsed("BLPOP", "cl:list", "0");
+        const line = async (name: string) => {
+          const text = (await lister.callParsed("CLIENT", "LIST")) as string;
+          return text.split("\n").find((l) => l.includes(` name=${name} `)) ?? `no ${name}`;
+        };
+        const pickFlags = (l: string) => /flags=(\S+) .* multi=(-?\d+) /.exec(l)?.slice(1).join(" ") ?? l;
+        const row: string[] = [];
+        row.push(pickFlags(await line("inmulti")));
+        // The BLPOP is in once the lister sees cmd=blpop.
+        for (let i = 0; i < 200 && !(await line("blocked")).includes("cmd=blpop"); i++) await Bun.sleep(5);
+        row.push(pickFlags(await line("blocked")));
+        await writer.call("SET", "cl:watched", "2");
+        row.push(pickFlags(await line("inmulti")));
+        await writer.call("RPUSH", "cl:list", "a");
+        expect(await popped).toEqual(["cl:list", "a"]);
+        row.push(pickFlags(await line("blocked")));
+        expect(await inMulti.callParsed("EXEC")).toBeNull();
+        row.push(pickFlags(await line("inmulti")));
+        await inMulti.call("MULTI");
+        await inMulti.call("CLIENT", "INFO");
+        await inMulti.call("PING");
+        const exec = (await inMulti.callParsed("EXEC")) as string[];
+        row.push(pickFlags(exec[0]));
+        seen.push(row);
+      } finally {
+        await closeAll(cs);
+      }
+    }
+    expect(seen[0]).toEqual(["x 2", "b -1", "xd 2", "N -1", "N -1", "x 2"]);
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[2]).toEqual(seen[0]);
+  });
+
   test("CLIENT LIST lists every connection of every worker (3 shard workers), in id order", async () => {
     const cs = await connectMany(memkeep3!.port, 24);
     try {

@@ -9,7 +9,9 @@
 
 import type { ClientFilter, Exec } from "./exec.ts";
 import type { Session } from "./session.ts";
+import { isBlocked } from "./blocking.ts";
 import { isSubscribed } from "./pubsub.ts";
+import { watchTouched } from "./watch.ts";
 
 /** What a new Redis 7.0 client reports as its reply buffer size (PROTO_REPLY_CHUNK_BYTES). */
 const replyBufferBytes = 16 * 1024;
@@ -18,7 +20,7 @@ const queryBufferBytes = 16 * 1024 + 4 * 1024 - 2;
 /** Rough fixed size of a client structure, as tot-mem counts it. */
 const clientStructBytes = 1024 * 20;
 
-export function clientInfoLine(_x: Exec, s: Session, now: number): string {
+export function clientInfoLine(x: Exec, s: Session, now: number): string {
   const age = Math.max(0, Math.floor((now - s.createdMs) / 1000));
   const idle = Math.max(0, Math.floor((now - s.lastInteractionMs) / 1000));
   const qbuf = s.parser.pendingBytes;
@@ -26,11 +28,17 @@ export function clientInfoLine(_x: Exec, s: Session, now: number): string {
   const totMem = clientStructBytes + queryBufferBytes + replyBufferBytes + omem;
   return (
     `id=${s.id} addr=${s.addr} laddr=${s.laddr} fd=${fdOf(s)} name=${s.name} age=${age} idle=${idle} ` +
-    `flags=${sessionFlags(s)} db=${s.db} ${subCounts(s)} multi=-1 qbuf=${qbuf} ` +
+    `flags=${sessionFlags(x, s)} db=${s.db} ${subCounts(s)} multi=${multiCount(s)} qbuf=${qbuf} ` +
     `qbuf-free=${Math.max(0, queryBufferBytes - qbuf)} argv-mem=0 multi-mem=0 rbs=${replyBufferBytes} ` +
     `rbp=${replyBufferBytes} obl=0 oll=${s.outQueue.length} omem=${omem} tot-mem=${totMem} ` +
     `events=${s.outQueue.length > 0 ? "rw" : "r"} cmd=${s.lastCmd} user=${s.user} redir=-1 resp=${s.resp}`
   );
+}
+
+/** multi=: commands queued in MULTI, -1 outside a transaction (as Redis, during EXEC too). */
+function multiCount(s: Session): number {
+  if (s.multi !== null) return s.multi.count;
+  return s.inExec ? s.execCount : -1;
 }
 
 /** sub= psub= ssub= (pub/sub subscriptions of each kind). */
@@ -45,10 +53,16 @@ function fdOf(s: Session): number {
   return 8 + (s.id % 1000);
 }
 
-/** Redis's flag letters, in its order: c (close after reply), A (close asap), e (no-evict). */
-function sessionFlags(s: Session): string {
+/**
+ * Redis's flag letters, in its order: P (pub/sub), x (in MULTI), b (blocked), d (a watched key was
+ * written), c (close after reply), A (close asap), e (no-evict).
+ */
+function sessionFlags(x: Exec, s: Session): string {
   let f = "";
   if (isSubscribed(s)) f += "P";
+  if (s.multi !== null || s.inExec) f += "x";
+  if (isBlocked(s)) f += "b";
+  if (watchTouched(x.ks, s)) f += "d";
   if (s.closeAfterReply) f += "c";
   if (s.killed) f += "A";
   if (s.noEvict) f += "e";

@@ -237,6 +237,7 @@ export function execTransaction(x: Exec): void | Promise<ReplyFn> {
     }
     if (!dropping(s.replyMode)) out.arrayHeader(m.count);
     s.inExec = true;
+    s.execCount = m.count;
     x.clock = performance.now();
     for (let i = 0; i < m.count; i++) {
       const r = runQueued(x, m.specs[i], m.argv(i));

@@ -68,6 +68,8 @@ export class Session {
   killed = false;
   /** True while EXEC runs the queued commands: blocking commands must not block (they time out at once). */
   inExec = false;
+  /** While EXEC runs: how many commands it queued (CLIENT INFO inside EXEC reports flags=x multi=N). */
+  execCount = 0;
   /** Replies waiting for their shard-log records to become durable (src/server/durable.ts). */
   held: { bytes: Uint8Array; need: bigint[] }[] = [];
   heldBytes = 0;

@@ -204,6 +204,19 @@ export function markWatchedShards(s: Session, marks: Uint8Array): void {
 }
 
 /**
+ * True when a write has marked one of s's watched keys (CLIENT LIST flag d, Redis's CLIENT_DIRTY_CAS).
+ * Reads each flag word without the shard lock: a report, not a decision (EXEC decides under locks).
+ */
+export function watchTouched(ks: Keyspace, s: Session): boolean {
+  const w = s.watched;
+  if (w === null) return false;
+  for (let i = 0; i < w.length; i += 2) {
+    if ((Atomics.load(ks.arenas[w[i]].u32, w[i + 1] * 2 + rFlags) & fDirty) !== 0) return true;
+  }
+  return false;
+}
+
+/**
  * True when EXEC must abort: a watched key was written, or a key live at WATCH time is gone or
  * logically expired (expiry, eviction and flushes need no signal). Caller holds every shard lock
  * of s's records; `now` is the command clock.
