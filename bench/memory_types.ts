@@ -1,11 +1,15 @@
 // Memory of data-type datasets, memkeep against redis-server 7.0: `bun bench/memory_types.ts [names]`.
 //
-// For each dataset, each server is started fresh (redis-server --save '' --appendonly no; memkeep
-// with its defaults), its RSS and INFO used_memory are read, the dataset is loaded through pipelined
-// commands, and both are read again after a short settle. The report gives the growth of each and
-// the ratio memkeep / redis. Other types add their datasets to `datasets` below (name, description,
-// and a generator of commands).
-// Options: names of datasets to run (default: all); --memkeep-args "..." passes memkeep arguments.
+// For each dataset, each server is started fresh, its RSS and INFO used_memory are read, the dataset
+// is loaded through pipelined commands, and both are read again after a short settle. The report
+// gives the growth of each and the ratio memkeep / redis. Other types add their datasets to
+// `datasets` below (name, description, and a generator of commands).
+// Persistence is paired as bench:compare pairs it: --durability none (default) runs memkeep
+// --durability none against redis-server --save '' --appendonly no; sync against appendonly yes
+// with appendfsync always; async against everysec. A durable memkeep also holds its shard-log ring
+// (log-buffer-bytes per shard worker, resident once writes have gone round it), which is in its RSS.
+// Options: names of datasets to run (default: all); --durability MODE; --memkeep-args "..." passes
+// memkeep arguments.
 
 import { ServerProcess } from "./compare/server_process.ts";
 import { encodeCommand, concatBytes } from "./compare/resp_client.ts";
@@ -136,10 +140,13 @@ interface Sample {
   usedAfter: number;
 }
 
-async function measure(role: "redis" | "memkeep", ds: Dataset, memkeepArgs: string[]): Promise<Sample> {
+type Durability = "none" | "sync" | "async";
+
+async function measure(role: "redis" | "memkeep", ds: Dataset, durability: Durability, memkeepArgs: string[]): Promise<Sample> {
+  const aof = durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", durability === "sync" ? "always" : "everysec"];
   const server = await ServerProcess.start(role === "redis"
-    ? { role, command: ["redis-server", "--save", "", "--appendonly", "no"], extraArgs: [], cwd: repoRoot }
-    : { role, command: ["bun", "src/main.ts"], extraArgs: memkeepArgs, cwd: repoRoot });
+    ? { role, command: ["redis-server", "--save", "", ...aof], extraArgs: [], cwd: repoRoot }
+    : { role, command: ["bun", "src/main.ts"], extraArgs: ["--durability", durability, ...memkeepArgs], cwd: repoRoot });
   try {
     await Bun.sleep(300);
     const rssBefore = server.rssBytes() ?? NaN;
@@ -157,17 +164,24 @@ const mb = (n: number) => `${(n / 1048576).toFixed(1)} MB`;
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   let memkeepArgs: string[] = [];
+  let durability: Durability = "none";
   const names: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--memkeep-args") memkeepArgs = (args[++i] ?? "").split(" ").filter(Boolean);
-    else names.push(args[i]!);
+    else if (args[i] === "--durability") {
+      const v = args[++i];
+      if (v !== "none" && v !== "sync" && v !== "async") throw new Error("--durability: none, sync or async");
+      durability = v;
+    } else names.push(args[i]!);
   }
   const chosen = names.length === 0 ? datasets : datasets.filter((d) => names.includes(d.name));
+  const redisMode = durability === "none" ? "--appendonly no" : `--appendonly yes --appendfsync ${durability === "sync" ? "always" : "everysec"}`;
+  console.log(`memkeep --durability ${durability} ${memkeepArgs.length > 0 ? memkeepArgs.join(" ") + " " : ""}against redis-server --save '' ${redisMode}\n`);
   console.log("| dataset | redis RSS growth | memkeep RSS growth | RSS ratio | redis used_memory growth | memkeep used_memory growth | used_memory ratio |");
   console.log("| --- | --- | --- | --- | --- | --- | --- |");
   for (const ds of chosen) {
-    const r = await measure("redis", ds, memkeepArgs);
-    const m = await measure("memkeep", ds, memkeepArgs);
+    const r = await measure("redis", ds, durability, memkeepArgs);
+    const m = await measure("memkeep", ds, durability, memkeepArgs);
     const rr = r.rssAfter - r.rssBefore;
     const mr = m.rssAfter - m.rssBefore;
     const ru = r.usedAfter - r.usedBefore;
