@@ -453,7 +453,7 @@ export class WorkerServer {
     // A lone cheap command's reply goes out at once; a pipelined batch's, or one that ran long
     // enough for other clients' requests to arrive meanwhile, waits for the end of the turn.
     const defer = this.driveCommands > 1 || x.clock - this.driveStartMs >= deferAfterMs;
-    if (out.len > 0 && !s.closed && s.socket) this.send(s, out.view(), defer);
+    if (out.len > 0 && !s.closed && s.socket) this.send(s, out.buf, out.len, defer);
     out.reset();
     out.trim(writerTrimBytes);
     x.pubsub.end();
@@ -468,17 +468,18 @@ export class WorkerServer {
    * Hands bytes to the socket, queueing (a copy of) what the kernel does not take. Replies of a
    * command batch (flush) and published messages (push) go out this way.
    */
-  private send(s: Session, v: Uint8Array, defer = true): void {
+  private send(s: Session, v: Uint8Array, vLen: number, defer = true): void {
     if (s.closed || !s.socket) return;
-    this.x.stats.add(Stat.netOutputBytes, v.length);
-    s.bytesOut += v.length;
+    this.x.stats.add(Stat.netOutputBytes, vLen);
+    s.bytesOut += vLen;
     if (s.outQueue.length !== 0) {
-      this.enqueue(s, v.slice());
+      this.enqueue(s, v.slice(0, vLen));
       return;
     }
     if (!defer && s.pendingLen === 0) {
-      const n = s.socket.write(v);
-      if (n < v.length) this.enqueue(s, v.subarray(Math.max(0, n)).slice());
+      // Offset and length instead of a subarray: no view object per write.
+      const n = s.socket.write(v, 0, vLen);
+      if (n < vLen) this.enqueue(s, v.slice(Math.max(0, n), vLen));
       return;
     }
     // Deferred to the end of the loop turn (writePendingAll): one write per session per turn, and
@@ -486,13 +487,15 @@ export class WorkerServer {
     // batch woke a sleeping client each time: 5-10k context switches/s at -P 16).
     const len = s.pendingLen;
     let b = s.pendingOut;
-    if (b === null || b.length < len + v.length) {
-      const nb = new Uint8Array(Math.max(pendingInitialBytes, (len + v.length) * 2));
+    if (b === null || b.length < len + vLen) {
+      const nb = new Uint8Array(Math.max(pendingInitialBytes, (len + vLen) * 2));
       if (b !== null) nb.set(b.subarray(0, len));
       s.pendingOut = b = nb;
     }
-    b.set(v, len);
-    s.pendingLen = len + v.length;
+    if (vLen === v.length) b.set(v, len);
+    else if (vLen <= 128) for (let i = 0; i < vLen; i++) b[len + i] = v[i];
+    else b.set(v.subarray(0, vLen), len);
+    s.pendingLen = len + vLen;
     if (s.pendingLen >= pendingWriteNowBytes) {
       this.writePending(s);
       return;
@@ -515,7 +518,7 @@ export class WorkerServer {
     const b = s.pendingOut!;
     if (b.length > pendingKeptBytes) s.pendingOut = null;
     if (s.closed || !s.socket) return;
-    const n = s.socket.write(b.subarray(0, len));
+    const n = s.socket.write(b, 0, len);
     if (n < len) this.enqueue(s, b.slice(Math.max(0, n), len));
   }
 
@@ -539,7 +542,7 @@ export class WorkerServer {
 
   /** Writes published messages to s outside its command batches (same queueing and limits as flush). */
   private push(s: Session, v: Uint8Array): void {
-    this.send(s, v);
+    this.send(s, v, v.length);
   }
 
   /**
@@ -548,7 +551,7 @@ export class WorkerServer {
    * behind the held bytes.
    */
   private releaseHeld(s: Session, v: Uint8Array): void {
-    this.send(s, v);
+    this.send(s, v, v.length);
     if (s.closed || s.held.length > 0) return;
     if (s.closeAfterReply) this.writePending(s);
     if (s.killed || (s.closeAfterReply && s.outQueue.length === 0)) {
