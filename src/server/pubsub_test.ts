@@ -122,6 +122,27 @@ describe("publishing", () => {
     expect(got).toEqual(Array.from({ length: 1000 }, (_, i) => i));
   });
 
+  test("same-length channels published in turn, through one reused argument array, reach their own subscribers", () => {
+    const w = world(1);
+    const [sa, sb, sl] = [fakeSession(), fakeSession(), fakeSession()];
+    w.hubs[0].subscribe(sa, Ns.channel, b("ch:a"));
+    w.hubs[0].subscribe(sb, Ns.channel, b("ch:b"));
+    const long = "L".repeat(300);
+    w.hubs[0].subscribe(sl, Ns.channel, b(long));
+    const arg = new Uint8Array(4); // the parser refills one array per argument position and length
+    const msg = "m".repeat(200); // a frame over 128 bytes: copied through the per-message view
+    for (const [ch, m] of [["ch:a", "1"], ["ch:b", "2"], ["ch:a", "3"], ["ch:c", "4"], ["ch:b", msg]]) {
+      arg.set(b(ch));
+      w.hubs[0].publish(Ns.channel, arg, b(m));
+    }
+    expect(w.hubs[0].publish(Ns.channel, b(long), b("5"))).toBe(1);
+    w.hubs[0].flush();
+    const frame = (ch: string, m: string) => `*3\r\n$7\r\nmessage\r\n$${ch.length}\r\n${ch}\r\n$${m.length}\r\n${m}\r\n`;
+    expect(w.written.get(sa)).toBe(frame("ch:a", "1") + frame("ch:a", "3"));
+    expect(w.written.get(sb)).toBe(frame("ch:b", "2") + frame("ch:b", msg));
+    expect(w.written.get(sl)).toBe(frame(long, "5"));
+  });
+
   test("the session being served gets its frames inside its reply, others when the turn ends", () => {
     const w = world(1);
     const me = fakeSession(3);
