@@ -82,6 +82,8 @@ const pendingWriteNowBytes = 64 * 1024;
  * GET and SET (~1 us) stay written at once, unchanged.
  */
 const deferAfterMs = 0.004;
+/** A deferred reply at least this long is written at once when the session has nothing pending. */
+const writeNowBytes = 4096;
 
 export class WorkerServer {
   readonly x: Exec;
@@ -476,7 +478,10 @@ export class WorkerServer {
       this.enqueue(s, v.slice(0, vLen));
       return;
     }
-    if (!defer && s.pendingLen === 0) {
+    // A long reply goes out at once even from a batch when nothing waits before it: copying it into
+    // the pending buffer cost more than the wakeup it saves (8-round A/B, -P 16 ZRANGE 0 99 with
+    // ~35 KB per batch: 88.7k -> 106k rps median, every B round above every A round).
+    if ((!defer || vLen >= writeNowBytes) && s.pendingLen === 0) {
       // Offset and length instead of a subarray: no view object per write.
       const n = s.socket.write(v, 0, vLen);
       if (n < vLen) this.enqueue(s, v.slice(Math.max(0, n), vLen));
