@@ -412,8 +412,10 @@ function storeHits(x: Exec, a: Arena, returned: number, dst: Uint8Array, storeDi
   let maxLen = 0;
   for (let i = 0; i < returned; i++) {
     const h = hitOrder[i];
-    const off = nodeMemberOff(a, hitNode[h]);
-    const len = nodeMemberLen(a, hitNode[h]);
+    const hn = hitNode[h];
+    const node = hn >= -0x80000000 ? hn | 0 : hn; // int32 where it fits: see replyHits
+    const off = nodeMemberOff(a, node);
+    const len = nodeMemberLen(a, node);
     members.push(a.u8.slice(off, off + len));
     scores.push(storeDist ? hitDist[h] : hitScore[h]);
     if (len > maxLen) maxLen = len;
