@@ -373,17 +373,23 @@ function distanceArgs(x: Exec, radiusArg: Uint8Array, unit: Uint8Array, shape: S
 }
 
 /** Replies the first `returned` hits of the last search, in hitOrder. */
+/**
+ * Hit h's member handle, back to an int32 where it fits (always, but for a compact handle past
+ * 2 GiB): a handle read from the Float64Array is a double, and typed-array reads at double indexes
+ * (the member's length, then every byte a reply copies) take the engine's slow path (~25 ns a byte).
+ */
+function hitHandle(h: number): number {
+  const hn = hitNode[h];
+  return hn >= -0x80000000 ? hn | 0 : hn;
+}
+
 function replyHits(x: Exec, a: Arena, returned: number, withDist: boolean, withHash: boolean, withCoord: boolean): void {
   const out = x.out;
   const opts = (withDist ? 1 : 0) + (withHash ? 1 : 0) + (withCoord ? 1 : 0);
   out.arrayHeader(returned);
   for (let i = 0; i < returned; i++) {
     const h = hitOrder[i];
-    // Back to an int32 where it fits (always, but for a compact handle past 2 GiB): a handle read
-    // from the Float64Array is a double, and typed-array reads at double indexes (the member's length,
-    // then every byte the reply copies) take the engine's slow path (~25 ns per byte).
-    const hn = hitNode[h];
-    const node = hn >= -0x80000000 ? hn | 0 : hn;
+    const node = hitHandle(h);
     if (opts > 0) out.arrayHeader(opts + 1);
     const off = nodeMemberOff(a, node);
     out.bulkRange(a.u8, off, off + nodeMemberLen(a, node));
@@ -412,8 +418,7 @@ function storeHits(x: Exec, a: Arena, returned: number, dst: Uint8Array, storeDi
   let maxLen = 0;
   for (let i = 0; i < returned; i++) {
     const h = hitOrder[i];
-    const hn = hitNode[h];
-    const node = hn >= -0x80000000 ? hn | 0 : hn; // int32 where it fits: see replyHits
+    const node = hitHandle(h);
     const off = nodeMemberOff(a, node);
     const len = nodeMemberLen(a, node);
     members.push(a.u8.slice(off, off + len));

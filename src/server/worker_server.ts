@@ -6,6 +6,7 @@
 // loop turn, see send). The worker that owns shard i runs the active-expiry cycle of shard i. Requests that need every worker (CLIENT LIST, CONFIG SET...) go
 // through the main thread as PeerRequests and come back as answers; they never block a worker.
 
+import { copyRange } from "../../native-free/bytes.ts";
 import { createAclState, resync as aclResync } from "../acl/state.ts";
 import type { Socket, SocketHandler } from "bun";
 import { Config, type ConfigSnapshot } from "../config.ts";
@@ -498,8 +499,7 @@ export class WorkerServer {
       s.pendingOut = b = nb;
     }
     if (vLen === v.length) b.set(v, len);
-    else if (vLen <= 128) for (let i = 0; i < vLen; i++) b[len + i] = v[i];
-    else b.set(v.subarray(0, vLen), len);
+    else copyRange(v, 0, b, len, vLen);
     s.pendingLen = len + vLen;
     if (s.pendingLen >= pendingWriteNowBytes) {
       this.writePending(s);

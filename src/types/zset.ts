@@ -66,6 +66,7 @@
 
 import { assert } from "../assert.ts";
 import { type Arena, arenaBytesMax, classBytes } from "../keyspace/arena.ts";
+import { copyRange } from "../../native-free/bytes.ts";
 import { hash32 } from "../../native-free/hash32.ts";
 
 const recFixedBytes = 24;
@@ -1486,7 +1487,7 @@ function buildAppend(a: Arena, d: number, score: number, src: Uint8Array, off: n
   u32[r * 2 + 4] = 0;
   u32[r * 2 + 5] = hash;
   const moff = r * 8 + recFixedBytes;
-  copyBytes(src, off, a.u8, moff, len);
+  copyRange(src, off, a.u8, moff, len);
   const c = u32[bLeaf * 2];
   let prevLeaf = bLeaf;
   let pc = c - 1;
@@ -1609,7 +1610,7 @@ export function zsClone(src: Arena, d: number, dst: Arena): number {
       dst.free(nd, descBytes);
       return 0;
     }
-    copyBytes(src.u8, su32[d * 2] * 8, dst.u8, b * 8, su32[d * 2 + 1]);
+    copyRange(src.u8, su32[d * 2] * 8, dst.u8, b * 8, su32[d * 2 + 1]);
     const u32 = dst.u32;
     u32.fill(0, nd * 2, nd * 2 + 8);
     u32[nd * 2] = b;
@@ -1941,7 +1942,7 @@ export function zsSerialize(a: Arena, d: number): Uint8Array {
       at = writeVarint(out, at, mlen * 4 + k);
       // Member and score are contiguous in the entry, already in this format's byte order.
       const body = mlen + kindBytes[k];
-      copyBytes(u8, e + 3, out, at, body);
+      copyRange(u8, e + 3, out, at, body);
       at += body;
       written++;
     }
@@ -1954,7 +1955,7 @@ export function zsSerialize(a: Arena, d: number): Uint8Array {
         const score = a.f64[n];
         const k = scoreKind(score);
         at = writeVarint(out, at, mlen * 4 + k);
-        copyBytes(u8, n * 8 + recFixedBytes, out, at, mlen);
+        copyRange(u8, n * 8 + recFixedBytes, out, at, mlen);
         at += mlen;
         writeScore(out, at, k, score);
         at += kindBytes[k];
@@ -1964,12 +1965,6 @@ export function zsSerialize(a: Arena, d: number): Uint8Array {
   }
   assert(at === size && written === count, "zset serialize: size or length mismatch");
   return out;
-}
-
-/** Copies len bytes; short runs by hand (a subarray per member costs more than the copy). */
-function copyBytes(src: Uint8Array, from: number, dst: Uint8Array, to: number, len: number): void {
-  if (len > 32) dst.set(src.subarray(from, from + len), to);
-  else for (let i = 0; i < len; i++) dst[to + i] = src[from + i];
 }
 
 /**
@@ -2023,7 +2018,7 @@ function compactFromBytes(a: Arena, bytes: Uint8Array, start: number, count: num
     const body = mlen + kindBytes[h & 3];
     u8[at] = h & 3;
     setU16(u8, at + 1, mlen);
-    copyBytes(bytes, p, u8, at + 3, body);
+    copyRange(bytes, p, u8, at + 3, body);
     setU16(u8, at + 3 + body, 5 + body);
     at += 5 + body;
     p += body;
