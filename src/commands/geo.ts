@@ -372,7 +372,6 @@ function distanceArgs(x: Exec, radiusArg: Uint8Array, unit: Uint8Array, shape: S
   return true;
 }
 
-/** Replies the first `returned` hits of the last search, in hitOrder. */
 /**
  * Hit h's member handle, back to an int32 where it fits (always, but for a compact handle past
  * 2 GiB): a handle read from the Float64Array is a double, and typed-array reads at double indexes
@@ -383,6 +382,7 @@ function hitHandle(h: number): number {
   return hn >= -0x80000000 ? hn | 0 : hn;
 }
 
+/** Replies the first `returned` hits of the last search, in hitOrder. */
 function replyHits(x: Exec, a: Arena, returned: number, withDist: boolean, withHash: boolean, withCoord: boolean): void {
   const out = x.out;
   const opts = (withDist ? 1 : 0) + (withHash ? 1 : 0) + (withCoord ? 1 : 0);

@@ -130,7 +130,7 @@ describe("publishing", () => {
     const long = "L".repeat(300);
     w.hubs[0].subscribe(sl, Ns.channel, b(long));
     const arg = new Uint8Array(4); // the parser refills one array per argument position and length
-    const msg = "m".repeat(200); // a frame over 128 bytes: copied through the per-message view
+    const msg = "m".repeat(200); // a frame over 128 bytes: copyRange's set() path
     for (const [ch, m] of [["ch:a", "1"], ["ch:b", "2"], ["ch:a", "3"], ["ch:c", "4"], ["ch:b", msg]]) {
       arg.set(b(ch));
       w.hubs[0].publish(Ns.channel, arg, b(m));

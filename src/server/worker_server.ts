@@ -3,8 +3,9 @@
 // Every worker listens on the shared port with reusePort, so the kernel spreads connections and no
 // socket ever moves between threads. A data event parses as many commands as arrived, runs them
 // inline, and writes all their replies with one socket.write (a pipelined batch's at the end of the
-// loop turn, see send). The worker that owns shard i runs the active-expiry cycle of shard i. Requests that need every worker (CLIENT LIST, CONFIG SET...) go
-// through the main thread as PeerRequests and come back as answers; they never block a worker.
+// loop turn, see send). The worker that owns shard i runs the active-expiry cycle of shard i.
+// Requests that need every worker (CLIENT LIST, CONFIG SET...) go through the main thread as
+// PeerRequests and come back as answers; they never block a worker.
 
 import { copyRange } from "../../native-free/bytes.ts";
 import { createAclState, resync as aclResync } from "../acl/state.ts";
